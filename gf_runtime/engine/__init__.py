@@ -1,0 +1,1 @@
+"""Sessions and pipelines: the stable Python API the bridge, the exporter and the CLI build on."""

@@ -1,0 +1,164 @@
+"""Pipeline: a loaded model with its text encoder, VAE and sampler; opens sessions. ``load_pipeline`` builds one."""
+
+from __future__ import annotations
+
+import collections
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gf_runtime.codecs import FrameCodec, TextEncoder, build_frame_codec, build_text_encoder
+from gf_runtime.config import PIPELINE_PRESETS, MemoryConfig, PipelineSpec
+from gf_runtime.engine.session import Session
+from gf_runtime.model.checkpoint import (
+    extract_generator_state,
+    load_weights,
+    merge_lora,
+    read_checkpoint_spec,
+    read_tensors,
+)
+from gf_runtime.model.dit import CausalWanDiT, TextContext
+from gf_runtime.model.layers import init_random_weights
+from gf_runtime.sampling.sampler import ChunkSampler, LatentShape
+
+logger = logging.getLogger(__name__)
+
+PRESET_WEIGHT_SEED = 0  # random preset weights are drawn from this seed, so every machine has the same model
+TEXT_CONTEXT_CACHE_SIZE = 8
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass
+class Pipeline:
+    spec: PipelineSpec
+    model: CausalWanDiT
+    text_encoder: TextEncoder
+    codec: FrameCodec
+    device: torch.device
+    default_policy: str = "grounded"
+    name: str = ""
+    _text_cache: "collections.OrderedDict[str, TextContext]" = field(default_factory=collections.OrderedDict)
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        _, p_h, p_w = spec.model.patch_size
+        shape = LatentShape(
+            channels=spec.model.in_channels,
+            height=spec.latent.height,
+            width=spec.latent.width,
+            grid_h=spec.latent.height // p_h,
+            grid_w=spec.latent.width // p_w,
+        )
+        self.sampler = ChunkSampler(self.model, spec.sampler, shape)
+
+    @property
+    def tokens_per_frame(self) -> int:
+        return self.spec.latent.tokens_per_frame(self.spec.model)
+
+    def memory_config(self, policy: str | None = None, **overrides: Any) -> MemoryConfig:
+        return self.spec.memory(policy or self.default_policy, **overrides)
+
+    @torch.no_grad()
+    def encode_prompt(self, text: str) -> TextContext:
+        """Text → per-block cross-attention K/V, cached for the last few prompts."""
+        if text in self._text_cache:
+            self._text_cache.move_to_end(text)
+            return self._text_cache[text]
+        states = self.text_encoder.encode(text).to(self.device)
+        context = self.model.embed_text(states)
+        self._text_cache[text] = context
+        while len(self._text_cache) > TEXT_CONTEXT_CACHE_SIZE:
+            self._text_cache.popitem(last=False)
+        return context
+
+    def session(
+        self,
+        prompt: str,
+        seed: int = 0,
+        policy: str | None = None,
+        memory: MemoryConfig | None = None,
+        **memory_overrides: Any,
+    ) -> Session:
+        """Open a stream. ``policy`` and keyword overrides build the MemoryConfig unless ``memory`` is given."""
+        config = memory if memory is not None else self.memory_config(policy, **memory_overrides)
+        return Session(self, prompt=prompt, seed=seed, memory_config=config)
+
+    def synchronize(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def warmup(self, chunks: int = 2) -> None:
+        """Run a few chunks so that kernels, allocators and caches are ready before timing."""
+        with self.session(prompt="warmup", seed=0) as s:
+            for _ in range(chunks):
+                s.next_chunk()
+
+
+def _build(spec: PipelineSpec, device: torch.device, dtype: torch.dtype, policy: str, name: str) -> Pipeline:
+    model = CausalWanDiT(spec.model)
+    model.eval().requires_grad_(False)
+    return Pipeline(
+        spec=spec,
+        model=model,
+        text_encoder=build_text_encoder(spec.text_encoder, spec.model.text_dim, spec.model.text_len),
+        codec=build_frame_codec(spec.vae, spec.model.out_channels, spec.latent.vae_scale),
+        device=device,
+        default_policy=policy,
+        name=name,
+    )
+
+
+def load_pipeline(
+    model: str | Path,
+    device: str | torch.device = "cpu",
+    policy: str = "grounded",
+    dtype: str | torch.dtype = torch.float32,
+    spec: PipelineSpec | str | None = None,
+    prefer_ema: bool = True,
+    lora: str | Path | None = None,
+    lora_alpha: float | None = None,
+) -> Pipeline:
+    """A preset name (``tiny-random``, ``wan2.1-t2v-1.3b-random``…) or a checkpoint path.
+
+    A gf checkpoint carries its own spec. Any other file (Wan, Self Forcing, LongLive) loads into ``spec``
+    (default: the Wan2.1-T2V-1.3B shape); ``lora`` merges a PEFT LoRA (LongLive's ``lora.pt``) at load time.
+    """
+    torch_device = torch.device(device)
+    torch_dtype = DTYPES[dtype] if isinstance(dtype, str) else dtype
+    if isinstance(spec, str):
+        if spec not in PIPELINE_PRESETS:
+            raise ValueError(f"unknown spec preset {spec!r}; choose one of {', '.join(PIPELINE_PRESETS)}")
+        spec = PIPELINE_PRESETS[spec]
+    name = str(model)
+    if name in PIPELINE_PRESETS:
+        pipe = _build(PIPELINE_PRESETS[name], torch_device, torch_dtype, policy, name)
+        init_random_weights(pipe.model, PRESET_WEIGHT_SEED)
+    else:
+        path = Path(model)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{model!r} is neither a preset ({', '.join(PIPELINE_PRESETS)}) nor an existing checkpoint path"
+            )
+        stored_spec = read_checkpoint_spec(path)
+        chosen = stored_spec or spec or PIPELINE_PRESETS["wan2.1-t2v-1.3b-random"]
+        pipe = _build(chosen, torch_device, torch_dtype, policy, name)
+        state = extract_generator_state(read_tensors(path), prefer_ema=prefer_ema)
+        if lora is not None:
+            raw_lora = read_tensors(lora)
+            lora_tensors = raw_lora.get("generator_lora", raw_lora)  # LongLive nests it
+            alpha = lora_alpha if lora_alpha is not None else _lora_rank(lora_tensors)
+            state = merge_lora(state, lora_tensors, alpha=alpha)
+        load_weights(pipe.model, state, source=str(path))
+    pipe.model.to(device=torch_device, dtype=torch_dtype)
+    return pipe
+
+
+def _lora_rank(lora_tensors: Any) -> float:
+    """alpha defaults to the rank (scale 1), which is LongLive's setting (rank 256, alpha 256)."""
+    for key, value in lora_tensors.items():
+        if "lora_A" in key:
+            return float(value.shape[0])
+    return 1.0

@@ -1,0 +1,92 @@
+"""Self- and cross-attention; ``attend`` is the single scaled_dot_product_attention call site."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gf_runtime.model.layers import RMSNorm
+from gf_runtime.model.rope import apply_rope
+
+
+def attend(
+    q_bshd: torch.Tensor, k_bshd: torch.Tensor, v_bshd: torch.Tensor, mask_qk: torch.Tensor | None = None
+) -> torch.Tensor:
+    """SDPA over (B, S, heads, head_dim) tensors; mask_qk is a bool (Sq, Sk) 'may attend' mask or None."""
+    out_bhsd = F.scaled_dot_product_attention(
+        q_bshd.transpose(1, 2), k_bshd.transpose(1, 2), v_bshd.transpose(1, 2), attn_mask=mask_qk
+    )
+    return out_bhsd.transpose(1, 2)  # (B, Sq, heads, head_dim)
+
+
+class SelfAttention(nn.Module):
+    """q/k/v/o projections with RMSNorm on q and k over the full width (before the head split and RoPE)."""
+
+    def __init__(self, dim: int, num_heads: int, eps: float) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.q = nn.Linear(dim, dim)
+        self.k = nn.Linear(dim, dim)
+        self.v = nn.Linear(dim, dim)
+        self.o = nn.Linear(dim, dim)
+        self.norm_q = RMSNorm(dim, eps)
+        self.norm_k = RMSNorm(dim, eps)
+
+    def project(self, x_bsd: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Unrotated q, k (normed) and v, each (B, S, heads, head_dim)."""
+        shape = (*x_bsd.shape[:2], self.num_heads, self.head_dim)
+        q_bshd = self.norm_q(self.q(x_bsd)).view(shape)
+        k_bshd = self.norm_k(self.k(x_bsd)).view(shape)
+        v_bshd = self.v(x_bsd).view(shape)
+        return q_bshd, k_bshd, v_bshd
+
+    def forward(
+        self,
+        x_bsd: torch.Tensor,
+        cos_sd: torch.Tensor,
+        sin_sd: torch.Tensor,
+        memory_k_rot_bshd: torch.Tensor | None,
+        memory_v_bshd: torch.Tensor | None,
+        mask_qk: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Attend the chunk's tokens to (rotated memory keys ++ the chunk's own keys).
+
+        Returns the output (B, S, dim) and the chunk's unrotated k and its v, (B, S, heads, head_dim), for the cache.
+        """
+        q_bshd, k_bshd, v_bshd = self.project(x_bsd)
+        q_rot = apply_rope(q_bshd, cos_sd, sin_sd)
+        k_rot = apply_rope(k_bshd, cos_sd, sin_sd)
+        if memory_k_rot_bshd is not None:
+            keys = torch.cat([memory_k_rot_bshd, k_rot], dim=1)  # (B, Sm + S, heads, head_dim)
+            values = torch.cat([memory_v_bshd, v_bshd], dim=1)
+        else:
+            keys, values = k_rot, v_bshd
+        out_bshd = attend(q_rot, keys, values, mask_qk)
+        return self.o(out_bshd.flatten(2)), k_bshd, v_bshd
+
+
+class CrossAttention(nn.Module):
+    """Attention to the text context; its K/V depend only on the prompt and are computed once per prompt."""
+
+    def __init__(self, dim: int, num_heads: int, eps: float) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.q = nn.Linear(dim, dim)
+        self.k = nn.Linear(dim, dim)
+        self.v = nn.Linear(dim, dim)
+        self.o = nn.Linear(dim, dim)
+        self.norm_q = RMSNorm(dim, eps)
+        self.norm_k = RMSNorm(dim, eps)
+
+    def text_kv(self, context_bld: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """context (B, L, dim) → k, v (B, L, heads, head_dim)."""
+        shape = (*context_bld.shape[:2], self.num_heads, self.head_dim)
+        return self.norm_k(self.k(context_bld)).view(shape), self.v(context_bld).view(shape)
+
+    def forward(self, x_bsd: torch.Tensor, text_k_blhd: torch.Tensor, text_v_blhd: torch.Tensor) -> torch.Tensor:
+        shape = (*x_bsd.shape[:2], self.num_heads, self.head_dim)
+        q_bshd = self.norm_q(self.q(x_bsd)).view(shape)
+        return self.o(attend(q_bshd, text_k_blhd, text_v_blhd).flatten(2))

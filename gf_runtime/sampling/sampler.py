@@ -1,0 +1,92 @@
+"""Few-step denoising of one chunk, the context pass that commits it to memory, and recache at a switch.
+
+The only code that writes K/V into a StreamMemory (besides the memory's own bookkeeping).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gf_runtime.config import SamplerConfig
+from gf_runtime.memory.recache import RecachePlan
+from gf_runtime.memory.stream_memory import ContextPlan, StreamMemory
+from gf_runtime.model.dit import CausalWanDiT, MemoryContext, TextContext
+from gf_runtime.sampling.schedule import predict_x0, renoise
+
+
+@dataclass(frozen=True)
+class LatentShape:
+    channels: int
+    height: int
+    width: int
+    grid_h: int  # token grid after patchify
+    grid_w: int
+
+
+class ChunkSampler:
+    def __init__(self, model: CausalWanDiT, config: SamplerConfig, shape: LatentShape) -> None:
+        self.model = model
+        self.config = config
+        self.shape = shape
+        self.timesteps = config.timesteps
+        self.sigmas = config.sigmas
+
+    def _memory_context(
+        self, memory: StreamMemory, slots: tuple[int, ...], positions: tuple[int, ...]
+    ) -> MemoryContext | None:
+        gathered = memory.gather(slots)
+        if gathered is None:
+            return None
+        k_lbshd, v_lbshd = gathered
+        pos_f = torch.tensor(positions, device=self.model.device)
+        return self.model.rotate_memory(k_lbshd, v_lbshd, pos_f, self.shape.grid_h, self.shape.grid_w)
+
+    def _noise(self, n_frames: int, generator: torch.Generator) -> torch.Tensor:
+        s = self.shape
+        return torch.randn(
+            (1, n_frames, s.channels, s.height, s.width), generator=generator, device=self.model.device
+        )
+
+    @torch.no_grad()
+    def generate_chunk(
+        self, memory: StreamMemory, text: TextContext, generator: torch.Generator
+    ) -> tuple[torch.Tensor, ContextPlan]:
+        """Denoise one chunk against the memory, then run it clean at t=0 and commit its K/V.
+
+        Returns the clean latents (1, C_frames, C, H, W) fp32 and the context plan that was used.
+        """
+        n_frames = self.config.chunk_frames
+        plan = memory.plan_context(n_frames)
+        memory_ctx = self._memory_context(memory, plan.slots, plan.slot_pos)
+        chunk_pos_f = torch.tensor(plan.chunk_pos, device=self.model.device)
+
+        # 1. Denoise: predict x0 at each timestep, re-noise it to the next one with fresh noise.
+        x_t = self._noise(n_frames, generator)
+        x0 = x_t
+        for step, (timestep, sigma) in enumerate(zip(self.timesteps, self.sigmas)):
+            t_bf = torch.full((1, n_frames), timestep, device=self.model.device)
+            flow, _ = self.model.forward_chunk(x_t, t_bf, text, chunk_pos_f, memory_ctx)
+            x0 = predict_x0(x_t, flow, sigma)
+            if step + 1 < len(self.timesteps):
+                x_t = renoise(x0, self._noise(n_frames, generator), self.sigmas[step + 1])
+
+        # 2. Context pass: the clean chunk at t=0 gives the K/V the memory keeps.
+        t0_bf = torch.zeros((1, n_frames), device=self.model.device)
+        _, chunk_kv = self.model.forward_chunk(x0, t0_bf, text, chunk_pos_f, memory_ctx)
+
+        # 3. Commit and advance.
+        memory.commit(chunk_kv.k_lbshd, chunk_kv.v_lbshd, x0)
+        return x0, plan
+
+    @torch.no_grad()
+    def recache(self, memory: StreamMemory, plan: RecachePlan, text: TextContext) -> None:
+        """Re-encode the plan's frames (stored clean latents, t=0, new prompt) and blend them into memory."""
+        latents_bfchw = memory.target_latents(plan)
+        memory_ctx = self._memory_context(memory, plan.context_slots, plan.context_pos)
+        n_frames = latents_bfchw.shape[1]
+        t0_bf = torch.zeros((latents_bfchw.shape[0], n_frames), device=self.model.device)
+        pos_f = torch.tensor(plan.target_pos, device=self.model.device)
+        _, new_kv = self.model.forward_chunk(latents_bfchw, t0_bf, text, pos_f, memory_ctx)
+        memory.blend(plan, new_kv.k_lbshd, new_kv.v_lbshd)
