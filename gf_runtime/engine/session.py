@@ -91,8 +91,12 @@ class Session:
         self._pending.append(SceneCut(seq=seq))
         return seq
 
-    def _apply_pending(self) -> tuple[tuple[int, ...], float]:
-        """Drain the queue. Consecutive prompts coalesce: only the last one ever conditions a frame."""
+    def apply_pending_events(self) -> tuple[tuple[int, ...], float]:
+        """Apply the queued events now (call only between chunks; ``next_chunk`` calls it first).
+
+        Consecutive prompts coalesce: only the last one ever conditions a frame. Returns the applied seq numbers
+        and the time spent (scene cut, text encoding and recache) in ms.
+        """
         if not self._pending:
             return (), 0.0
         events = list(self._pending)
@@ -117,7 +121,7 @@ class Session:
         if self.closed:
             raise RuntimeError("session is closed; open a new one with pipeline.session(...)")
         start = time.perf_counter()
-        applied, recache_ms = self._apply_pending()
+        applied, recache_ms = self.apply_pending_events()
         first_frame = self.memory.frames_seen
 
         t_denoise = time.perf_counter()

@@ -1,0 +1,1 @@
+"""Benchmarks behind `gf bench ...` (never run by the test suite)."""
