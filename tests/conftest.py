@@ -17,3 +17,12 @@ def _deterministic_threads() -> None:
 @pytest.fixture(scope="session")
 def micro_pipe() -> Pipeline:
     return load_pipeline("micro-random", device="cpu", policy="grounded")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -39,7 +39,7 @@ def test_generate_applies_events_file(tmp_path: Path, capsys: pytest.CaptureFixt
     events.write_text(json.dumps([{"at_chunk": 2, "text": "snow falls"}, {"at_chunk": 3, "scene_cut": True}]))
     switched = _generate(capsys, "--events", str(events))
     assert switched["frames_sha256"] != plain["frames_sha256"]
-    assert len(switched["recache_ms"]) >= 1
+    assert len(switched["events_ms"]) >= 1
     again = _generate(capsys, "--events", str(events))
     assert again["frames_sha256"] == switched["frames_sha256"]
 

@@ -90,7 +90,7 @@ def run_speed_benchmark(
             "chunk10_ms": early,
             "chunk200_ms": late,
             "late_over_early": (late / early) if (late and early) else None,
-            "recache_ms": [round(ms, 2) for ms in stream.recache_ms if ms > 0],
+            "events_ms": [round(ms, 2) for ms in stream.events_ms if ms > 0],
             "memory_frames_max": max(stream.memory_frames),
             "max_temporal_position": max(stream.max_positions),
             "peak_gpu_mb": (torch.cuda.max_memory_allocated(pipe.device) / 2**20) if pipe.device.type == "cuda" else None,

@@ -127,6 +127,8 @@ def load_pipeline(
     (default: the Wan2.1-T2V-1.3B shape); ``lora`` merges a PEFT LoRA (LongLive's ``lora.pt``) at load time.
     """
     torch_device = torch.device(device)
+    if isinstance(dtype, str) and dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     torch_dtype = DTYPES[dtype] if isinstance(dtype, str) else dtype
     if isinstance(spec, str):
         if spec not in PIPELINE_PRESETS:
@@ -143,6 +145,8 @@ def load_pipeline(
                 f"{model!r} is neither a preset ({', '.join(PIPELINE_PRESETS)}) nor an existing checkpoint path"
             )
         stored_spec = read_checkpoint_spec(path)
+        if stored_spec is not None and spec is not None and spec != stored_spec:
+            raise ValueError(f"{path} carries its own pipeline spec, which differs from the spec passed; drop spec=")
         chosen = stored_spec or spec or PIPELINE_PRESETS["wan2.1-t2v-1.3b-random"]
         pipe = _build(chosen, torch_device, torch_dtype, policy, name)
         state = extract_generator_state(read_tensors(path), prefer_ema=prefer_ema)

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ChunkTimings:
-    recache_ms: float
+    events_ms: float  # applying events before the chunk: scene cut, prompt encoding, recache
     denoise_ms: float  # denoising steps + context pass
     decode_ms: float
     total_ms: float
@@ -121,7 +121,7 @@ class Session:
         if self.closed:
             raise RuntimeError("session is closed; open a new one with pipeline.session(...)")
         start = time.perf_counter()
-        applied, recache_ms = self.apply_pending_events()
+        applied, events_ms = self.apply_pending_events()
         first_frame = self.memory.frames_seen
 
         t_denoise = time.perf_counter()
@@ -144,7 +144,7 @@ class Session:
             memory_frames=len(plan.slots),
             max_temporal_position=plan.max_position,
             timings=ChunkTimings(
-                recache_ms=recache_ms,
+                events_ms=events_ms,
                 denoise_ms=denoise_ms,
                 decode_ms=decode_ms,
                 total_ms=(time.perf_counter() - start) * 1e3,

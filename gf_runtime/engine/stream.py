@@ -22,7 +22,7 @@ class StreamResult:
     horizon_frames: int
     fps_nominal: float
     chunk_ms: list[float] = field(default_factory=list)
-    recache_ms: list[float] = field(default_factory=list)
+    events_ms: list[float] = field(default_factory=list)
     memory_frames: list[int] = field(default_factory=list)
     max_positions: list[int] = field(default_factory=list)
     prompt_ids: list[int] = field(default_factory=list)
@@ -44,7 +44,7 @@ class StreamResult:
             "fps": self.fps,
             "chunk_ms": self.chunk_ms,
             "first_chunk_ms": self.chunk_ms[0] if self.chunk_ms else None,
-            "recache_ms": [ms for ms in self.recache_ms if ms > 0],
+            "events_ms": [ms for ms in self.events_ms if ms > 0],
             "cache_frames_max": max(self.memory_frames, default=0),
             "max_temporal_position": max(self.max_positions, default=0),
             "horizon": self.horizon_frames,
@@ -91,7 +91,7 @@ def run_stream(
                     session.scene_cut()
             chunk = session.next_chunk()
             result.chunk_ms.append(chunk.timings.total_ms)
-            result.recache_ms.append(chunk.timings.recache_ms)
+            result.events_ms.append(chunk.timings.events_ms)
             result.memory_frames.append(chunk.memory_frames)
             result.max_positions.append(chunk.max_temporal_position)
             result.prompt_ids.append(chunk.prompt_id)

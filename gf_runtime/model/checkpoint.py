@@ -50,9 +50,13 @@ def read_tensors(path: str | Path) -> dict[str, object]:
 def _normalise_key(key: str) -> str:
     for fragment in WRAPPER_FRAGMENTS:
         key = key.replace(fragment, "")
-    for prefix in MODEL_PREFIXES:
-        if key.startswith(prefix):
-            key = key[len(prefix) :]
+    stripped = True
+    while stripped:  # e.g. "model.base_model.model.blocks…" from a wrapper's state dict
+        stripped = False
+        for prefix in MODEL_PREFIXES:
+            if key.startswith(prefix):
+                key = key[len(prefix) :]
+                stripped = True
     return key
 
 
@@ -62,6 +66,8 @@ def extract_generator_state(raw: Mapping[str, object], prefer_ema: bool = True) 
     Picks ``generator_ema`` (or ``generator``; order by ``prefer_ema``), strips ``model.`` prefixes and FSDP /
     checkpoint / compile wrapper fragments.
     """
+    if not isinstance(raw, Mapping):
+        raise CheckpointError(f"expected a state dict (a mapping of names to tensors), got {type(raw).__name__}")
     order = GENERATOR_KEYS if prefer_ema else tuple(reversed(GENERATOR_KEYS))
     nested = next((raw[k] for k in order if isinstance(raw.get(k), Mapping)), None)
     if nested is None and isinstance(raw.get("state_dict"), Mapping):
@@ -168,8 +174,8 @@ def read_checkpoint_spec(path: str | Path) -> PipelineSpec | None:
         metadata = handle.metadata() or {}
     if METADATA_SPEC_KEY not in metadata:
         return None
-    version = int(metadata.get(METADATA_FORMAT_KEY, "0"))
-    if version != FORMAT_VERSION:
+    version = metadata.get(METADATA_FORMAT_KEY, "0")
+    if version != str(FORMAT_VERSION):
         raise CheckpointError(
             f"{path} has gf format version {version}; this runtime reads version {FORMAT_VERSION}"
         )
