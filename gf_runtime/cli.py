@@ -20,9 +20,11 @@ logger = logging.getLogger("gf")
 PLUGIN_GROUP = "gf.commands"
 
 
-def add_pipeline_arguments(parser: argparse.ArgumentParser, default_model: str = "tiny-random") -> None:
+def add_pipeline_arguments(parser: argparse.ArgumentParser, default_model: str = "default") -> None:
     parser.add_argument(
-        "--model", default=default_model, help=f"a preset ({', '.join(PIPELINE_PRESETS)}) or a checkpoint path"
+        "--model",
+        default=default_model,
+        help=f"'default' (the embedded world), a preset ({', '.join(PIPELINE_PRESETS)}), a model folder or a checkpoint",
     )
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--dtype", default="fp32", choices=["fp32", "bf16", "fp16"])
@@ -112,12 +114,73 @@ def _run_bench_speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_train(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("train", help="train models")
+    train = p.add_subparsers(dest="train", required=True)
+    world = train.add_parser("world", help="train the embedded default world model (VAE, text encoder, DiT) on a CPU")
+    world.add_argument("--seed", type=int, default=0)
+    world.add_argument("--out", type=Path, default=None, help="output folder (default: the shipped model's folder)")
+    world.add_argument("--dit-steps", type=int, default=None, help="override the DiT step count")
+    world.add_argument("--vae-steps", type=int, default=None, help="override the VAE step count")
+    world.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
+    world.set_defaults(handler=_run_train_world)
+
+
+def _run_train_world(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from gf_runtime.world.files import DEFAULT_MODEL_DIR
+    from gf_runtime.world.train import WorldTrainConfig, train_world
+
+    overrides = {k: v for k, v in (("dit_steps", args.dit_steps), ("vae_steps", args.vae_steps), ("threads", args.threads)) if v is not None}
+    config = dataclasses.replace(WorldTrainConfig(seed=args.seed), **overrides)
+    report = train_world(config, args.out or DEFAULT_MODEL_DIR)
+    print(json.dumps({k: v for k, v in report.items() if k != "config"}))
+    return 0
+
+
+def _add_eval(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("eval", help="quality benchmarks")
+    ev = p.add_subparsers(dest="eval", required=True)
+    long = ev.add_parser("long", help="long streams with prompt switches, every policy, scored by a frame classifier")
+    long.add_argument("--model", default="default")
+    long.add_argument("--device", default="cpu")
+    long.add_argument("--schedule", type=Path, default=Path("examples/eval_schedule.json"),
+                      help="events file (the --events format); its event at chunk 0 is the opening prompt")
+    long.add_argument("--policies", default=None, help="comma-separated variants (default: all)")
+    long.add_argument("--seed", type=int, default=0)
+    long.add_argument("--out", type=Path, default=Path("out/eval"), help="folder for the table, JSON and PNG")
+    long.add_argument("--json", action="store_true", help="print the JSON report")
+    long.set_defaults(handler=_run_eval_long)
+
+
+def _run_eval_long(args: argparse.Namespace) -> int:
+    from gf_runtime.engine.events import load_schedule
+    from gf_runtime.engine.pipeline import load_pipeline
+    from gf_runtime.world.classifier import load_classifier
+    from gf_runtime.world.evaluate import EVAL_POLICIES, evaluate_long, markdown_table, write_report
+
+    schedule = load_schedule(args.schedule)
+    pipe = load_pipeline(args.model, device=args.device)
+    policies = args.policies.split(",") if args.policies else list(EVAL_POLICIES)
+    report = evaluate_long(pipe, load_classifier(), schedule, policies, seed=args.seed, progress=not args.json)
+    write_report(report, args.out, pipe.spec.sampler.chunk_frames)
+    if args.json:
+        print(json.dumps({k: v for k, v in report.items() if not k.startswith("_")}))
+    else:
+        print(markdown_table(report))
+        print(f"written: {args.out}/eval_long.{{json,md,png}}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gf", description="Grounded Forcing: an endless generated world.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_generate(subparsers)
     _add_bench(subparsers)
+    _add_train(subparsers)
+    _add_eval(subparsers)
     for plugin in entry_points(group=PLUGIN_GROUP):
         plugin.load()(subparsers)
     return parser

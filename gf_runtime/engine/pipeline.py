@@ -23,6 +23,17 @@ from gf_runtime.model.checkpoint import (
 from gf_runtime.model.dit import CausalWanDiT, TextContext
 from gf_runtime.model.layers import init_random_weights
 from gf_runtime.sampling.sampler import ChunkSampler, LatentShape
+from gf_runtime.world.files import (
+    DEFAULT_MODEL_DIR,
+    DEFAULT_MODEL_NAME,
+    MODEL_FILE,
+    TEXT_FILE,
+    VAE_FILE,
+    WORLD_TEXT_ENCODER,
+    WORLD_VAE,
+)
+from gf_runtime.world.text import WorldTextEncoder
+from gf_runtime.world.vae import TinyVae
 
 logger = logging.getLogger(__name__)
 
@@ -97,14 +108,32 @@ class Pipeline:
                 s.next_chunk()
 
 
-def _build(spec: PipelineSpec, device: torch.device, dtype: torch.dtype, policy: str, name: str) -> Pipeline:
+def _text_encoder(spec: PipelineSpec, folder: Path | None) -> TextEncoder:
+    if spec.text_encoder == WORLD_TEXT_ENCODER:
+        if folder is None:
+            raise ValueError(f"text encoder {WORLD_TEXT_ENCODER!r} loads from a model folder; pass the folder path")
+        return WorldTextEncoder.load(folder / TEXT_FILE)
+    return build_text_encoder(spec.text_encoder, spec.model.text_dim, spec.model.text_len)
+
+
+def _frame_codec(spec: PipelineSpec, folder: Path | None) -> FrameCodec:
+    if spec.vae == WORLD_VAE:
+        if folder is None:
+            raise ValueError(f"VAE {WORLD_VAE!r} loads from a model folder; pass the folder path")
+        return TinyVae.load(folder / VAE_FILE)
+    return build_frame_codec(spec.vae, spec.model.out_channels, spec.latent.vae_scale)
+
+
+def _build(
+    spec: PipelineSpec, device: torch.device, policy: str, name: str, folder: Path | None = None
+) -> Pipeline:
     model = CausalWanDiT(spec.model)
     model.eval().requires_grad_(False)
     return Pipeline(
         spec=spec,
         model=model,
-        text_encoder=build_text_encoder(spec.text_encoder, spec.model.text_dim, spec.model.text_len),
-        codec=build_frame_codec(spec.vae, spec.model.out_channels, spec.latent.vae_scale),
+        text_encoder=_text_encoder(spec, folder),
+        codec=_frame_codec(spec, folder),
         device=device,
         default_policy=policy,
         name=name,
@@ -121,7 +150,7 @@ def load_pipeline(
     lora: str | Path | None = None,
     lora_alpha: float | None = None,
 ) -> Pipeline:
-    """A preset name (``tiny-random``, ``wan2.1-t2v-1.3b-random``…) or a checkpoint path.
+    """``default`` (the embedded world), a preset name (``tiny-random``…), a model folder or a checkpoint path.
 
     A gf checkpoint carries its own spec. Any other file (Wan, Self Forcing, LongLive) loads into ``spec``
     (default: the Wan2.1-T2V-1.3B shape); ``lora`` merges a PEFT LoRA (LongLive's ``lora.pt``) at load time.
@@ -136,19 +165,25 @@ def load_pipeline(
         spec = PIPELINE_PRESETS[spec]
     name = str(model)
     if name in PIPELINE_PRESETS:
-        pipe = _build(PIPELINE_PRESETS[name], torch_device, torch_dtype, policy, name)
+        pipe = _build(PIPELINE_PRESETS[name], torch_device, policy, name)
         init_random_weights(pipe.model, PRESET_WEIGHT_SEED)
     else:
-        path = Path(model)
+        path = DEFAULT_MODEL_DIR if name == DEFAULT_MODEL_NAME else Path(model)
+        folder = path if path.is_dir() else None
+        if folder is not None:
+            path = folder / MODEL_FILE
         if not path.exists():
+            if name == DEFAULT_MODEL_NAME:
+                raise FileNotFoundError(f"the default world model is missing from {path.parent}; run `gf train world`")
             raise FileNotFoundError(
-                f"{model!r} is neither a preset ({', '.join(PIPELINE_PRESETS)}) nor an existing checkpoint path"
+                f"{model!r} is neither {DEFAULT_MODEL_NAME!r}, a preset ({', '.join(PIPELINE_PRESETS)}), "
+                "a model folder nor an existing checkpoint path"
             )
         stored_spec = read_checkpoint_spec(path)
         if stored_spec is not None and spec is not None and spec != stored_spec:
             raise ValueError(f"{path} carries its own pipeline spec, which differs from the spec passed; drop spec=")
         chosen = stored_spec or spec or PIPELINE_PRESETS["wan2.1-t2v-1.3b-random"]
-        pipe = _build(chosen, torch_device, torch_dtype, policy, name)
+        pipe = _build(chosen, torch_device, policy, name, folder)
         state = extract_generator_state(read_tensors(path), prefer_ema=prefer_ema)
         if lora is not None:
             raw_lora = read_tensors(lora)

@@ -99,8 +99,11 @@ class WanBlock(nn.Module):
         )
         x_bsd = (x_bsd.float() + gated(attn_bsd, gate1)).type_as(x_bsd)
 
-        # 3. Cross-attention to the prompt (no gate).
-        x_bsd = x_bsd + self.cross_attn(self.norm3(x_bsd), text_k_blhd, text_v_blhd)
+        # 3. Cross-attention to the prompt (no gate). With G prompts per sample (one per chunk, training), the
+        #    tokens are split into G contiguous groups, each attending to its own prompt.
+        groups = text_k_blhd.shape[0] // batch
+        normed_bsd = self.norm3(x_bsd).reshape(batch * groups, seq // groups, dim)  # (B*G, S/G, dim)
+        x_bsd = x_bsd + self.cross_attn(normed_bsd, text_k_blhd, text_v_blhd).reshape(batch, seq, dim)
 
         # 4. Feed-forward.
         ffn_bsd = self.ffn(modulate(self.norm2(x_bsd), shift2, scale2))
@@ -255,9 +258,17 @@ class CausalWanDiT(nn.Module):
     ) -> torch.Tensor:
         """The whole sequence at once with a block-causal mask over chunks of ``chunk_frames``: the reference.
 
-        Frames sit at temporal positions 0..F-1 unless ``frame_pos_f`` says otherwise. Returns the flow (fp32).
+        text_bld: (B, L, text_dim), one prompt for the sequence, or (B, n_chunks, L, text_dim), a prompt per chunk
+        (prompt switches inside a training clip). Frames sit at temporal positions 0..F-1 unless ``frame_pos_f``
+        says otherwise. Returns the flow (fp32).
         """
-        n_frames = x_bfchw.shape[1]
+        batch, n_frames = x_bfchw.shape[:2]
+        if text_bld.ndim == 4:
+            if text_bld.shape[1] * chunk_frames != n_frames:
+                raise ValueError(
+                    f"{text_bld.shape[1]} prompts for {n_frames} frames; pass one per chunk of {chunk_frames} frames"
+                )
+            text_bld = text_bld.flatten(0, 1)  # (B*n_chunks, L, text_dim), chunk-major within each sample
         if t_bf.shape != x_bfchw.shape[:2]:
             raise ValueError(f"t has shape {tuple(t_bf.shape)}; expected (B, F) = {tuple(x_bfchw.shape[:2])}")
         if frame_pos_f is None:

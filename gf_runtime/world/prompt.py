@@ -19,7 +19,7 @@ WORD_PATTERN = re.compile(r"[a-z]+")
 
 BIOME_WORDS = {
     "grassland": "grassland", "grass": "grassland", "grassy": "grassland", "meadow": "grassland",
-    "field": "grassland", "fields": "grassland", "prairie": "grassland",
+    "prairie": "grassland",
     "desert": "desert", "sand": "desert", "sandy": "desert", "dunes": "desert", "dune": "desert",
     "snow": "snow", "snowy": "snow", "snowing": "snow", "snows": "snow", "snowfall": "snow", "winter": "snow",
     "ocean": "ocean", "sea": "ocean", "water": "ocean", "waves": "ocean", "beach": "ocean",
@@ -45,6 +45,7 @@ DIRECTION_WORDS = {"left": "left", "leftward": "left", "leftwards": "left", "wes
                    "right": "right", "rightward": "right", "rightwards": "right", "east": "right"}
 PAN_WORDS = {"pan", "pans", "panning", "panned", "scrolls", "scrolling", "tracking"}
 STATIC_CAMERA_WORDS = {"static", "fixed", "locked"}
+WEAK_BIOME_WORDS = {"field": "grassland", "fields": "grassland"}  # a biome only when no other word names one
 FILLER_WORDS = {
     "a", "an", "the", "in", "on", "at", "of", "to", "and", "with", "through", "across", "over", "into", "is",
     "are", "it", "its", "now", "then", "while", "as", "camera", "moves", "moving", "move", "rolls", "rolling",
@@ -147,7 +148,11 @@ def parse_prompt(text: str) -> WorldPrompt:
             found.setdefault("pan", "right")
         elif word in STATIC_CAMERA_WORDS:
             found["pan"] = "none"
-        elif word not in FILLER_WORDS:
+        elif word in WEAK_BIOME_WORDS:
+            found.setdefault("biome", WEAK_BIOME_WORDS[word])
+        elif word in FILLER_WORDS:
+            continue  # "pans slowly left": fillers do not separate a pan word from its direction
+        else:
             unknown.append(word)
         previous = word
     return WorldPrompt(**found, unknown_words=tuple(unknown))  # type: ignore[arg-type]

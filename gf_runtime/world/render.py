@@ -113,12 +113,14 @@ class WorldSim:
         self.state = WorldState(
             attrs=parsed.merged_over(defaults),
             x=float(self.rng.uniform(0.25, 0.75) * size),
-            y=float(self._ground_y()),
+            y=float(self.ground_y()),
             phase=float(self.rng.uniform(0, np.pi)),
             camera=float(self.rng.uniform(0, PANORAMA_WIDTH)),
             t=0,
             layout_seed=int(self.rng.integers(2**31)),
         )
+        if self.state.attrs.motion == "bounces":
+            self.state.y = self._bounce_y()
         self._panoramas: dict[tuple[str, bool, int], np.ndarray] = {}
         self._masks = {s: _shape_mask(s, self.subject_size) for s in SHAPES}
 
@@ -138,8 +140,11 @@ class WorldSim:
         self.state.layout_seed = int(self.rng.integers(2**31))
         self.state.camera = float(self.rng.uniform(0, PANORAMA_WIDTH))
 
-    def _ground_y(self) -> float:
+    def ground_y(self) -> float:
         return self.horizon + (self.size - self.horizon) * 0.45
+
+    def _bounce_y(self) -> float:
+        return self.ground_y() - abs(np.sin(self.state.phase)) * self.size * BOUNCE_HEIGHT_FRACTION
 
     def label(self) -> FrameLabel:
         s, a = self.state, self.state.attrs
@@ -153,6 +158,11 @@ class WorldSim:
         self._advance()
         return frame, label
 
+    def advance(self, n_frames: int) -> None:
+        """Let ``n_frames`` pass without rendering them."""
+        for _ in range(n_frames):
+            self._advance()
+
     def clip(self, n_frames: int) -> tuple[np.ndarray, list[FrameLabel]]:
         frames, labels = zip(*(self.step() for _ in range(n_frames)))
         return np.stack(frames), list(labels)
@@ -163,12 +173,11 @@ class WorldSim:
             s.x = (s.x - SUBJECT_SPEED) % self.size
         elif a.motion == "right":
             s.x = (s.x + SUBJECT_SPEED) % self.size
-        ground = self._ground_y()
         if a.motion == "bounces":
             s.phase += BOUNCE_PHASE_STEP
-            s.y = ground - abs(np.sin(s.phase)) * self.size * BOUNCE_HEIGHT_FRACTION
+            s.y = self._bounce_y()
         else:
-            s.y = ground  # lands at once when it stops bouncing
+            s.y = self.ground_y()  # lands at once when it stops bouncing
         if a.pan == "left":
             s.camera -= PAN_SPEED
         elif a.pan == "right":

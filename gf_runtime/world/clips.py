@@ -1,0 +1,101 @@
+"""Training clips from the procedural world: prompt switches inside clips and an anchor layout for DR-RoPE.
+
+Two layouts, both ``horizon_frames`` long and cut into chunks:
+- contiguous: frames t..t+H-1 at temporal positions 0..H-1 (what a stream looks like inside the horizon);
+- anchor: the first chunk comes from long before the rest and sits at the anchor position, the rest at the
+  positions just below the horizon, exactly as DR-RoPE lays out anchors + local memory + chunk at inference.
+Each chunk carries the text of the last prompt given (a switch prompt names only what changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gf_runtime.world.prompt import BIOMES, COLORS, MOTIONS, PANS, SHAPES, WorldPrompt
+from gf_runtime.world.render import WorldSim
+
+ATTRIBUTE_CHOICES: dict[str, tuple[object, ...]] = {
+    "biome": BIOMES,
+    "night": (False, True),
+    "shape": SHAPES,
+    "color": COLORS,
+    "motion": MOTIONS,
+    "pan": PANS,
+}
+# What a switch changes, with weights: mostly the biome or the motion; identity rarely.
+SWITCH_ATTRIBUTES = ("biome", "motion", "night", "pan", "color", "shape")
+SWITCH_WEIGHTS = (0.45, 0.25, 0.1, 0.1, 0.05, 0.05)
+
+
+@dataclass(frozen=True)
+class ClipSample:
+    frames: np.ndarray  # uint8 (F, H, W, 3)
+    chunk_prompts: tuple[str, ...]  # the text conditioning each chunk
+    anchor_layout: bool
+
+
+def random_prompt(rng: np.random.Generator, name_prob: float = 0.7) -> WorldPrompt:
+    """A prompt naming a random subset (at least one) of the attributes."""
+    named = {k: v for k, v in ATTRIBUTE_CHOICES.items() if rng.random() < name_prob}
+    if not named:
+        key = str(rng.choice(list(ATTRIBUTE_CHOICES)))
+        named = {key: ATTRIBUTE_CHOICES[key]}
+    return WorldPrompt(**{k: choices[int(rng.integers(len(choices)))] for k, choices in named.items()})  # type: ignore[arg-type]
+
+
+def switch_prompt(rng: np.random.Generator, current: WorldPrompt) -> WorldPrompt:
+    """A prompt that changes one or two attributes to new values (and names only those)."""
+    n_changes = 1 if rng.random() < 0.75 else 2
+    keys = rng.choice(SWITCH_ATTRIBUTES, size=n_changes, replace=False, p=SWITCH_WEIGHTS)
+    values = {}
+    for key in keys:
+        options = [v for v in ATTRIBUTE_CHOICES[str(key)] if v != getattr(current, str(key))]
+        values[str(key)] = options[int(rng.integers(len(options)))]
+    return WorldPrompt(**values)  # type: ignore[arg-type]
+
+
+def sample_clip(
+    rng: np.random.Generator,
+    horizon_frames: int,
+    chunk_frames: int,
+    anchor_layout: bool,
+    switch_prob: float = 0.5,
+    max_gap: int = 160,
+) -> ClipSample:
+    n_chunks = horizon_frames // chunk_frames
+    opening = random_prompt(rng)
+    sim = WorldSim(opening, seed=int(rng.integers(2**31)))
+    sim.advance(int(rng.integers(0, 24)))
+    text = opening.text()
+    switch_chunk = int(rng.integers(1, n_chunks)) if rng.random() < switch_prob else -1
+    frames: list[np.ndarray] = []
+    prompts: list[str] = []
+    for chunk in range(n_chunks):
+        if anchor_layout and chunk == 1:
+            gap = int(rng.integers(chunk_frames, max_gap))
+            if rng.random() < switch_prob:  # the world may have changed while the anchors waited
+                step_at = int(rng.integers(gap))
+                sim.advance(step_at)
+                new = switch_prompt(rng, sim.attrs)
+                sim.set_prompt(new)
+                text = new.text()
+                sim.advance(gap - step_at)
+            else:
+                sim.advance(gap)
+        if chunk == switch_chunk:
+            new = switch_prompt(rng, sim.attrs)
+            sim.set_prompt(new)
+            text = new.text()
+        clip, _ = sim.clip(chunk_frames)
+        frames.append(clip)
+        prompts.append(text)
+    return ClipSample(frames=np.concatenate(frames), chunk_prompts=tuple(prompts), anchor_layout=anchor_layout)
+
+
+def clip_positions(horizon_frames: int, chunk_frames: int, anchor_layout: bool, anchor_position: int = 0) -> list[int]:
+    """Temporal RoPE index of every frame of a clip in the given layout."""
+    if not anchor_layout:
+        return list(range(horizon_frames))
+    return [anchor_position] * chunk_frames + list(range(chunk_frames, horizon_frames))

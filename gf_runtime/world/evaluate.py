@@ -1,0 +1,305 @@
+"""`gf eval long`: long-horizon quality of every memory policy on the default world, measured by a classifier.
+
+A schedule of prompt events (the `gf generate --events` format; its event at chunk 0 is the opening prompt) is
+played for at least 10× the training horizon. Every frame is classified (biome, day/night, shape, colour,
+subject position) and compared with what the active prompt asks for (named attributes merged over time):
+
+- consistency: biome, subject colour and subject shape all as prompted (early: the first horizon of frames;
+  late: the last horizon of frames);
+- identity: after the first switch, the subject keeps the shape and colour it was given;
+- drift: how far the late window's frame statistics have moved from the truth, relative to the early window:
+  ||(f(gen_late) − f(true_late)) − (f(gen_early) − f(true_early))||, with f = per-channel mean and std and edge
+  energy, and "true" the renderer playing the same schedule;
+- switch response: chunks after a switch until the classifier follows the new prompt (0 = the next chunk);
+- switch smoothness: the largest frame-to-frame change around a switch over the stream's median change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gf_runtime.engine.events import ScheduledEvent
+from gf_runtime.engine.pipeline import Pipeline
+from gf_runtime.engine.session import Chunk
+from gf_runtime.engine.stream import opening_prompt, run_stream
+from gf_runtime.world.classifier import FrameClassifier, FramePredictions
+from gf_runtime.world.prompt import BIOMES, COLORS, SHAPES, WorldPrompt, parse_prompt
+from gf_runtime.world.render import WorldSim
+
+logger = logging.getLogger(__name__)
+
+HORIZON_MULTIPLE = 10  # streams run at least this many training horizons
+RESPONSE_MAJORITY = 2 / 3  # a chunk "follows" a prompt when this share of its frames does
+MOTION_DX_THRESHOLD = 0.5  # pixels per frame
+BOUNCE_Y_STD = 2.0  # pixels
+
+EVAL_POLICIES: dict[str, dict[str, object]] = {
+    "self_forcing": {"policy": "self_forcing"},
+    "longlive": {"policy": "longlive"},
+    "grounded": {"policy": "grounded"},
+    "grounded-no-dual-memory": {"policy": "grounded", "dual_memory": False},
+    "grounded-no-dr-rope": {"policy": "grounded", "dr_rope": False},
+    "grounded-no-apr": {"policy": "grounded", "apr": False},
+}
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the schedule asks for, per chunk."""
+
+    prompts: list[WorldPrompt]  # merged attributes active at each chunk
+    switch_chunks: list[int]  # chunks (> 0) before which a prompt switch was applied
+    switch_changes: list[tuple[str, ...]]  # attributes each switch changed
+
+
+@dataclass
+class PolicyResult:
+    consistency_early: float
+    consistency_late: float
+    consistency: float
+    identity: float
+    drift: float
+    switch_response_chunks: float
+    switch_smoothness: float
+    biome_early: float
+    biome_late: float
+    per_chunk_consistency: list[float] = field(default_factory=list)
+    per_chunk_identity: list[float] = field(default_factory=list)
+    per_chunk_change: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        return {k: v for k, v in asdict(self).items() if not k.startswith("per_chunk")}
+
+
+def stream_chunks(schedule: Sequence[ScheduledEvent], horizon_frames: int, chunk_frames: int) -> int:
+    """At least 10 horizons, and past the last event by one horizon."""
+    horizon_chunks = math.ceil(horizon_frames / chunk_frames)
+    last = max((e.at_chunk for e in schedule), default=0)
+    return max(math.ceil(HORIZON_MULTIPLE * horizon_frames / chunk_frames), last + horizon_chunks)
+
+
+def schedule_targets(schedule: Sequence[ScheduledEvent], n_chunks: int) -> Targets:
+    current = parse_prompt(opening_prompt(None, schedule))
+    by_chunk: dict[int, list[ScheduledEvent]] = {}
+    for event in schedule:
+        by_chunk.setdefault(event.at_chunk, []).append(event)
+    prompts, switches, changes = [], [], []
+    for chunk in range(n_chunks):
+        for event in by_chunk.get(chunk, []):
+            if chunk == 0 or event.text is None:
+                continue
+            new = parse_prompt(event.text).merged_over(current)
+            changed = tuple(k for k in ("biome", "night", "shape", "color", "motion", "pan") if getattr(new, k) != getattr(current, k))
+            current = new
+            switches.append(chunk)
+            changes.append(changed)
+        prompts.append(current)
+    return Targets(prompts=prompts, switch_chunks=switches, switch_changes=changes)
+
+
+def render_truth(schedule: Sequence[ScheduledEvent], n_chunks: int, chunk_frames: int, seed: int) -> np.ndarray:
+    """The renderer playing the schedule: frames (n_chunks*C, H, W, 3)."""
+    sim = WorldSim(opening_prompt(None, schedule), seed=seed)
+    by_chunk: dict[int, list[ScheduledEvent]] = {}
+    for event in schedule:
+        by_chunk.setdefault(event.at_chunk, []).append(event)
+    frames = []
+    for chunk in range(n_chunks):
+        for event in by_chunk.get(chunk, []):
+            if chunk > 0 and event.text is not None:
+                sim.set_prompt(event.text)
+            if event.scene_cut:
+                sim.scene_cut()
+        clip, _ = sim.clip(chunk_frames)
+        frames.append(clip)
+    return np.concatenate(frames)
+
+
+def frame_statistics(frames: np.ndarray) -> np.ndarray:
+    """f(window): per-channel mean and std (0–1) and mean edge energy of a window of frames."""
+    x = frames.astype(np.float32) / 255.0
+    grey = x.mean(axis=-1)
+    edges = np.abs(np.diff(grey, axis=1)).mean() + np.abs(np.diff(grey, axis=2)).mean()
+    return np.concatenate([x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2)), [edges]])
+
+
+def chunk_motion(pred: FramePredictions, frames: slice) -> str:
+    """The subject's motion over a chunk from the classifier's positions."""
+    x, y = pred.x[frames], pred.y[frames]
+    dx = np.diff(x)
+    dx = (dx + 32) % 64 - 32  # wrap around the frame
+    if len(y) > 1 and y.std() > BOUNCE_Y_STD:
+        return "bounces"
+    if len(dx) and dx.mean() < -MOTION_DX_THRESHOLD:
+        return "left"
+    if len(dx) and dx.mean() > MOTION_DX_THRESHOLD:
+        return "right"
+    return "still"
+
+
+def _follows(pred: FramePredictions, frames: slice, target: WorldPrompt, changed: tuple[str, ...]) -> bool:
+    checks = []
+    if "biome" in changed:
+        checks.append(np.mean(pred.biome[frames] == BIOMES.index(target.biome)) >= RESPONSE_MAJORITY)  # type: ignore[arg-type]
+    if "night" in changed:
+        checks.append(np.mean(pred.night[frames] == target.night) >= RESPONSE_MAJORITY)
+    if "color" in changed:
+        checks.append(np.mean(pred.color[frames] == COLORS.index(target.color)) >= RESPONSE_MAJORITY)  # type: ignore[arg-type]
+    if "shape" in changed:
+        checks.append(np.mean(pred.shape[frames] == SHAPES.index(target.shape)) >= RESPONSE_MAJORITY)  # type: ignore[arg-type]
+    if "motion" in changed:
+        checks.append(chunk_motion(pred, frames) == target.motion)
+    return all(checks) if checks else True
+
+
+def score_stream(
+    frames: np.ndarray,
+    pred: FramePredictions,
+    targets: Targets,
+    truth: np.ndarray,
+    horizon_frames: int,
+    chunk_frames: int,
+) -> PolicyResult:
+    n_frames = len(frames)
+    n_chunks = n_frames // chunk_frames
+    frame_target = [targets.prompts[i // chunk_frames] for i in range(n_frames)]
+    biome_ok = pred.biome == np.array([BIOMES.index(t.biome) for t in frame_target])  # type: ignore[arg-type]
+    color_ok = pred.color == np.array([COLORS.index(t.color) for t in frame_target])  # type: ignore[arg-type]
+    shape_ok = pred.shape == np.array([SHAPES.index(t.shape) for t in frame_target])  # type: ignore[arg-type]
+    consistent = biome_ok & color_ok & shape_ok
+    identity_ok = color_ok & shape_ok
+    early, late = slice(0, horizon_frames), slice(n_frames - horizon_frames, n_frames)
+    first_switch = targets.switch_chunks[0] * chunk_frames if targets.switch_chunks else 0
+    after = slice(first_switch, n_frames)
+
+    f_gen_early, f_gen_late = frame_statistics(frames[early]), frame_statistics(frames[late])
+    f_true_early, f_true_late = frame_statistics(truth[early]), frame_statistics(truth[late])
+    drift = float(np.linalg.norm((f_gen_late - f_true_late) - (f_gen_early - f_true_early)))
+
+    change_per_frame = np.abs(np.diff(frames.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))  # (N-1,)
+    typical = float(np.median(change_per_frame)) or 1.0
+    responses, smoothness = [], []
+    bounds = targets.switch_chunks + [n_chunks]
+    for k, (chunk, changed) in enumerate(zip(targets.switch_chunks, targets.switch_changes)):
+        target = targets.prompts[chunk]
+        response = bounds[k + 1] - chunk  # censored: never followed before the next switch
+        for j in range(chunk, bounds[k + 1]):
+            if _follows(pred, slice(j * chunk_frames, (j + 1) * chunk_frames), target, changed):
+                response = j - chunk
+                break
+        responses.append(response)
+        lo, hi = max(0, (chunk - 1) * chunk_frames - 1), min(n_frames - 1, (chunk + 2) * chunk_frames - 1)
+        smoothness.append(float(change_per_frame[lo:hi].max()) / typical)
+
+    per_chunk = lambda mask: [float(mask[c * chunk_frames : (c + 1) * chunk_frames].mean()) for c in range(n_chunks)]  # noqa: E731
+    chunk_change = [float(change_per_frame[max(0, c * chunk_frames - 1) : (c + 1) * chunk_frames - 1].mean()) for c in range(n_chunks)]
+    return PolicyResult(
+        consistency_early=float(consistent[early].mean()),
+        consistency_late=float(consistent[late].mean()),
+        consistency=float(consistent.mean()),
+        identity=float(identity_ok[after].mean()),
+        drift=drift,
+        switch_response_chunks=float(np.mean(responses)) if responses else 0.0,
+        switch_smoothness=float(np.mean(smoothness)) if smoothness else 0.0,
+        biome_early=float(biome_ok[early].mean()),
+        biome_late=float(biome_ok[late].mean()),
+        per_chunk_consistency=per_chunk(consistent),
+        per_chunk_identity=per_chunk(identity_ok),
+        per_chunk_change=chunk_change,
+    )
+
+
+def evaluate_long(
+    pipe: Pipeline,
+    classifier: FrameClassifier,
+    schedule: Sequence[ScheduledEvent],
+    policies: Sequence[str] = tuple(EVAL_POLICIES),
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, object]:
+    horizon = pipe.spec.horizon_frames
+    chunk_frames = pipe.spec.sampler.chunk_frames
+    n_chunks = stream_chunks(schedule, horizon, chunk_frames)
+    targets = schedule_targets(schedule, n_chunks)
+    truth = render_truth(schedule, n_chunks, chunk_frames, seed)
+    results: dict[str, PolicyResult] = {}
+    for name in policies:
+        if name not in EVAL_POLICIES:
+            raise ValueError(f"unknown policy variant {name!r}; choose from {', '.join(EVAL_POLICIES)}")
+        knobs = dict(EVAL_POLICIES[name])
+        memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
+        kept: list[np.ndarray] = []
+
+        def keep(chunk: Chunk) -> None:
+            kept.append(chunk.frames)
+
+        run_stream(pipe, None, n_chunks, seed=seed, schedule=schedule, memory=memory, on_chunk=keep, progress=progress)
+        frames = np.concatenate(kept)
+        results[name] = score_stream(frames, classifier.predict(frames), targets, truth, horizon, chunk_frames)
+    return {
+        "horizon_frames": horizon,
+        "stream_frames": n_chunks * chunk_frames,
+        "switch_chunks": targets.switch_chunks,
+        "policies": {name: r.summary() for name, r in results.items()},
+        "_curves": {name: {"consistency": r.per_chunk_consistency, "identity": r.per_chunk_identity, "change": r.per_chunk_change} for name, r in results.items()},
+    }
+
+
+def markdown_table(report: dict[str, object]) -> str:
+    policies = report["policies"]
+    assert isinstance(policies, dict)
+    columns = [
+        ("consistency_early", "consistency early"), ("consistency_late", "consistency late"),
+        ("consistency", "consistency"), ("identity", "identity"), ("drift", "drift ↓"),
+        ("switch_response_chunks", "switch response (chunks) ↓"), ("switch_smoothness", "switch smoothness ↓"),
+        ("biome_early", "biome early"), ("biome_late", "biome late"),
+    ]
+    lines = ["| policy | " + " | ".join(label for _, label in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, row in policies.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[key]:.3f}" for key, _ in columns) + " |")
+    return "\n".join(lines)
+
+
+def plot_curves(report: dict[str, object], path: Path, chunk_frames: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = report["_curves"]
+    assert isinstance(curves, dict)
+    fig, axes = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
+    titles = (("consistency", "consistency per chunk (biome, colour, shape as prompted)"),
+              ("identity", "identity per chunk (subject shape and colour)"),
+              ("change", "mean frame-to-frame change (grey levels)"))
+    for ax, (key, title) in zip(axes, titles):
+        for name, data in curves.items():
+            values = np.asarray(data[key])
+            smooth = np.convolve(values, np.ones(3) / 3, mode="same") if key != "change" else values
+            ax.plot(np.arange(len(values)), smooth, label=name, linewidth=1.2 if name == "grounded" else 0.8)
+        for chunk in report["switch_chunks"]:  # type: ignore[union-attr]
+            ax.axvline(chunk, color="grey", linestyle=":", linewidth=0.8)
+        ax.axvline(report["horizon_frames"] / chunk_frames, color="black", linewidth=0.8)  # type: ignore[operator]
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("chunk (dotted: prompt switches; solid: end of the training horizon)")
+    axes[0].legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(report: dict[str, object], out_dir: Path, chunk_frames: int) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    public = {k: v for k, v in report.items() if not k.startswith("_")}
+    (out_dir / "eval_long.json").write_text(json.dumps(public, indent=2))
+    (out_dir / "eval_long.md").write_text(markdown_table(report) + "\n")
+    plot_curves(report, out_dir / "eval_long.png", chunk_frames)

@@ -1,0 +1,72 @@
+"""WorldTextEncoder: the world's words → attribute tokens → learned embeddings (trained with the world model).
+
+Free sentences are parsed by ``parse_prompt``; every understood word becomes one attribute token (synonyms
+share a token). Unknown words are reported with a warning and ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gf_runtime.world.prompt import ALL_TOKENS, parse_prompt
+
+logger = logging.getLogger(__name__)
+
+TEXT_FORMAT = "gf-world-text-1"
+
+
+class WorldTextEncoder(nn.Module):
+    def __init__(self, text_dim: int, tokens: tuple[str, ...] = ALL_TOKENS) -> None:
+        super().__init__()
+        self.text_dim = text_dim
+        self.tokens = tokens
+        self.index = {tok: i for i, tok in enumerate(tokens)}
+        self.embedding = nn.Embedding(len(tokens), text_dim)
+
+    def token_ids(self, prompt: str) -> list[int]:
+        parsed = parse_prompt(prompt)
+        if parsed.unknown_words:
+            logger.warning(
+                "prompt %r: the default world does not know %s; it understands biomes, day/night, shapes, colours, "
+                "motions and camera pans (see README)", prompt, ", ".join(sorted(set(parsed.unknown_words)))
+            )
+        return [self.index[t] for t in parsed.canonical_tokens()]
+
+    def embed_ids(self, ids: list[int]) -> torch.Tensor:
+        """Token ids → (1, L, text_dim) (differentiable, for training)."""
+        ids_t = torch.tensor(ids, dtype=torch.long, device=self.embedding.weight.device)
+        return self.embedding(ids_t).unsqueeze(0)
+
+    @torch.no_grad()
+    def encode(self, prompt: str) -> torch.Tensor:
+        return self.embed_ids(self.token_ids(prompt))
+
+    def save(self, path: str | Path) -> None:
+        from safetensors.torch import save_file
+
+        meta = {"format": TEXT_FORMAT, "config": json.dumps({"text_dim": self.text_dim, "tokens": list(self.tokens)})}
+        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path), metadata=meta)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "WorldTextEncoder":
+        from safetensors import safe_open
+
+        from gf_runtime.model.checkpoint import CheckpointError, load_weights
+
+        path = Path(path)
+        if not path.is_file():
+            raise CheckpointError(f"text encoder weights {path} do not exist")
+        with safe_open(str(path), framework="pt") as handle:
+            meta = handle.metadata() or {}
+            tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+        if meta.get("format") != TEXT_FORMAT:
+            raise CheckpointError(f"{path} is not a gf world text encoder (format {meta.get('format')!r})")
+        config = json.loads(meta["config"])
+        encoder = cls(config["text_dim"], tuple(config["tokens"]))
+        load_weights(encoder, tensors, source=str(path))
+        return encoder.eval().requires_grad_(False)
