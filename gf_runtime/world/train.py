@@ -51,10 +51,10 @@ class WorldTrainConfig:
     vae_latent_noise: float = 0.1
     vae_width: int = 48
     # DiT
-    dit_steps: int = 6000
+    dit_steps: int = 4500
     dit_batch: int = 16
-    dit_lr: float = 4e-4
-    warmup_steps: int = 200
+    dit_lr: float = 8e-4
+    warmup_steps: int = 300
     ema_decay: float = 0.998
     clean_context_prob: float = 0.5
     inference_timestep_prob: float = 0.5
