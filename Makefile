@@ -19,7 +19,7 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/gf generate --model tiny-random --policy grounded --chunks 32 --seed 0 \
+	$(VENV)/bin/gf generate --model default --policy grounded --chunks 48 --seed 0 --scale 4 \
 		--events examples/events.json --out out/demo.mp4
 
 test: $(STAMP)

@@ -141,3 +141,37 @@ def test_forward_chunk_rejects_mismatched_timesteps_and_positions() -> None:
         model.forward_chunk(x_bfchw[:, :3], t_bf[:, :3], text, torch.arange(4), None)
     with pytest.raises(ValueError, match="text_len"):
         model.embed_text(torch.randn(1, model.config.text_len + 1, model.config.text_dim))
+
+
+@torch.no_grad()
+def test_prompt_per_chunk_matches_cached_chunks_with_their_own_prompts() -> None:
+    """Training conditions each chunk on its own prompt; the cached path does the same chunk by chunk."""
+    model = _micro_model()
+    x_bfchw, t_bf, _ = _inputs(model)
+    gen = torch.Generator().manual_seed(5)
+    texts_bnld = torch.randn((1, N_CHUNKS, 4, model.config.text_dim), generator=gen)
+    reference = model(x_bfchw, t_bf, texts_bnld, chunk_frames=CHUNK)
+
+    memory = StreamMemory(MemoryConfig.for_policy("full", horizon_frames=HORIZON, chunk_frames=CHUNK))
+    outputs = []
+    for c in range(N_CHUNKS):
+        frames = slice(c * CHUNK, (c + 1) * CHUNK)
+        plan = memory.plan_context(CHUNK)
+        gathered = memory.gather(plan.slots)
+        memory_ctx = None if gathered is None else model.rotate_memory(*gathered, torch.tensor(plan.slot_pos), 4, 4)
+        text = model.embed_text(texts_bnld[:, c])
+        flow, kv = model.forward_chunk(x_bfchw[:, frames], t_bf[:, frames], text, torch.tensor(plan.chunk_pos), memory_ctx)
+        memory.commit(kv.k_lbshd, kv.v_lbshd, x_bfchw[:, frames])
+        outputs.append(flow)
+    assert (torch.cat(outputs, dim=1) - reference).abs().max().item() < 1e-4
+
+    same = model(x_bfchw, t_bf, texts_bnld[:, :1].expand(-1, N_CHUNKS, -1, -1), chunk_frames=CHUNK)
+    single = model(x_bfchw, t_bf, texts_bnld[:, 0], chunk_frames=CHUNK)
+    assert (same - single).abs().max().item() < 1e-5
+
+
+def test_full_pass_rejects_a_prompt_count_that_does_not_match_the_chunks() -> None:
+    model = _micro_model()
+    x_bfchw, t_bf, _ = _inputs(model)
+    with pytest.raises(ValueError, match="one per chunk"):
+        model(x_bfchw, t_bf, torch.randn(1, 3, 4, model.config.text_dim), chunk_frames=CHUNK)

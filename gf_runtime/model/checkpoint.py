@@ -180,3 +180,32 @@ def read_checkpoint_spec(path: str | Path) -> PipelineSpec | None:
             f"{path} has gf format version {version}; this runtime reads version {FORMAT_VERSION}"
         )
     return PipelineSpec.from_dict(json.loads(metadata[METADATA_SPEC_KEY]))
+
+
+def save_tagged(path: str | Path, module: nn.Module, format_name: str, config: dict[str, object]) -> None:
+    """Save a small module's weights as safetensors with a format tag and its constructor config."""
+    from safetensors.torch import save_file
+
+    metadata = {"format": format_name, "config": json.dumps(config)}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}, str(path), metadata=metadata)
+
+
+def read_tagged(path: str | Path, format_name: str, what: str) -> tuple[dict[str, torch.Tensor], dict[str, object]]:
+    """Read what ``save_tagged`` wrote: (tensors, config). Wrong or missing files are a CheckpointError."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{what} weights {path} do not exist")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise CheckpointError(f"cannot read {path} as safetensors ({what}): {exc}") from exc
+    if metadata.get("format") != format_name:
+        raise CheckpointError(
+            f"{path} is not a {what} (format {metadata.get('format')!r}, expected {format_name!r})"
+        )
+    return tensors, json.loads(metadata["config"])

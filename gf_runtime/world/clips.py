@@ -32,6 +32,7 @@ SWITCH_WEIGHTS = (0.45, 0.25, 0.1, 0.1, 0.05, 0.05)
 @dataclass(frozen=True)
 class ClipSample:
     frames: np.ndarray  # uint8 (F, H, W, 3)
+    subject_xy: np.ndarray  # float (F, 2): subject centre per frame, pixels
     chunk_prompts: tuple[str, ...]  # the text conditioning each chunk
     anchor_layout: bool
 
@@ -71,6 +72,7 @@ def sample_clip(
     text = opening.text()
     switch_chunk = int(rng.integers(1, n_chunks)) if rng.random() < switch_prob else -1
     frames: list[np.ndarray] = []
+    positions: list[tuple[float, float]] = []
     prompts: list[str] = []
     for chunk in range(n_chunks):
         if anchor_layout and chunk == 1:
@@ -88,10 +90,28 @@ def sample_clip(
             new = switch_prompt(rng, sim.attrs)
             sim.set_prompt(new)
             text = new.text()
-        clip, _ = sim.clip(chunk_frames)
+        clip, labels = sim.clip(chunk_frames)
         frames.append(clip)
+        positions.extend((label.x, label.y) for label in labels)
         prompts.append(text)
-    return ClipSample(frames=np.concatenate(frames), chunk_prompts=tuple(prompts), anchor_layout=anchor_layout)
+    return ClipSample(
+        frames=np.concatenate(frames),
+        subject_xy=np.array(positions, dtype=np.float32),
+        chunk_prompts=tuple(prompts),
+        anchor_layout=anchor_layout,
+    )
+
+
+def subject_cells(subject_xy: np.ndarray, subject_size: float, frame_size: int, cell: int) -> np.ndarray:
+    """(F, frame_size/cell, frame_size/cell) bool: latent cells the subject's box overlaps (x wraps around)."""
+    n_cells = frame_size // cell
+    mask = np.zeros((len(subject_xy), n_cells, n_cells), dtype=bool)
+    half = subject_size / 2
+    for f, (x, y) in enumerate(subject_xy):
+        xs = np.arange(int(np.floor((x - half) / cell)), int(np.floor((x + half - 1e-6) / cell)) + 1) % n_cells
+        ys = np.arange(max(0, int(np.floor((y - half) / cell))), min(n_cells - 1, int(np.floor((y + half - 1e-6) / cell))) + 1)
+        mask[f][np.ix_(ys, xs)] = True
+    return mask
 
 
 def clip_positions(horizon_frames: int, chunk_frames: int, anchor_layout: bool, anchor_position: int = 0) -> list[int]:

@@ -6,12 +6,13 @@ share a token). Unknown words are reported with a warning and ignored.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from gf_runtime.model.checkpoint import load_weights, read_tagged, save_tagged
 
 from gf_runtime.world.prompt import ALL_TOKENS, parse_prompt
 
@@ -47,26 +48,11 @@ class WorldTextEncoder(nn.Module):
         return self.embed_ids(self.token_ids(prompt))
 
     def save(self, path: str | Path) -> None:
-        from safetensors.torch import save_file
-
-        meta = {"format": TEXT_FORMAT, "config": json.dumps({"text_dim": self.text_dim, "tokens": list(self.tokens)})}
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path), metadata=meta)
+        save_tagged(path, self, TEXT_FORMAT, {"text_dim": self.text_dim, "tokens": list(self.tokens)})
 
     @classmethod
     def load(cls, path: str | Path) -> "WorldTextEncoder":
-        from safetensors import safe_open
-
-        from gf_runtime.model.checkpoint import CheckpointError, load_weights
-
-        path = Path(path)
-        if not path.is_file():
-            raise CheckpointError(f"text encoder weights {path} do not exist")
-        with safe_open(str(path), framework="pt") as handle:
-            meta = handle.metadata() or {}
-            tensors = {k: handle.get_tensor(k) for k in handle.keys()}
-        if meta.get("format") != TEXT_FORMAT:
-            raise CheckpointError(f"{path} is not a gf world text encoder (format {meta.get('format')!r})")
-        config = json.loads(meta["config"])
-        encoder = cls(config["text_dim"], tuple(config["tokens"]))
+        tensors, config = read_tagged(path, TEXT_FORMAT, "gf world text encoder")
+        encoder = cls(int(config["text_dim"]), tuple(config["tokens"]))  # type: ignore[arg-type, call-overload]
         load_weights(encoder, tensors, source=str(path))
         return encoder.eval().requires_grad_(False)

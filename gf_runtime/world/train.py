@@ -29,8 +29,8 @@ from gf_runtime.model.checkpoint import save_checkpoint
 from gf_runtime.model.dit import CausalWanDiT
 from gf_runtime.model.layers import init_random_weights
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE, WORLD_TEXT_ENCODER, WORLD_VAE
-from gf_runtime.world.clips import ClipSample, clip_positions, random_prompt, sample_clip
-from gf_runtime.world.render import WorldSim
+from gf_runtime.world.clips import ClipSample, clip_positions, random_prompt, sample_clip, subject_cells
+from gf_runtime.world.render import FRAME_SIZE, SUBJECT_SIZE_FRACTION, WorldSim
 from gf_runtime.world.text import WorldTextEncoder
 from gf_runtime.world.vae import TinyVae
 
@@ -60,6 +60,7 @@ class WorldTrainConfig:
     inference_timestep_prob: float = 0.5
     switch_prob: float = 0.5
     anchor_layout_prob: float = 0.3
+    subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
 
     def spec(self) -> PipelineSpec:
@@ -181,6 +182,7 @@ def train_dit(
     ema_model = copy.deepcopy(model).requires_grad_(False)
     ema_encoder = copy.deepcopy(encoder).requires_grad_(False)
     n_chunks = config.horizon_frames // config.chunk_frames
+    subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
     log: list[dict[str, float]] = []
     running = []
     start = time.perf_counter()
@@ -201,8 +203,10 @@ def train_dit(
         noise = torch.randn(x0.shape, generator=gen)
         x_t = (1 - sigma) * x0 + sigma * noise
         flow = model(x_t, t_bf, text_bnld, chunk_frames=config.chunk_frames, frame_pos_f=frame_pos)
-        weight = (t_bf > 0).float()[..., None, None, None]
-        loss = ((flow - (noise - x0)) ** 2 * weight).sum() / (weight.sum() * x0[0, 0].numel())
+        cells = np.stack([subject_cells(c.subject_xy, subject_size, FRAME_SIZE, spec.latent.vae_scale) for c in clips])
+        spatial_bf1hw = 1.0 + (config.subject_loss_weight - 1.0) * torch.from_numpy(cells).float()[:, :, None]
+        weight = (t_bf > 0).float()[..., None, None, None] * spatial_bf1hw  # (B, F, 1, h, w)
+        loss = ((flow - (noise - x0)) ** 2 * weight).sum() / (weight.sum() * x0.shape[2])
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
         opt.zero_grad(set_to_none=True)

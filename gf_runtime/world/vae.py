@@ -6,12 +6,13 @@ statistics measured on rendered frames at training time and stored with the weig
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from gf_runtime.model.checkpoint import load_weights, read_tagged, save_tagged
 
 VAE_FORMAT = "gf-world-vae-1"
 
@@ -76,25 +77,11 @@ class TinyVae(nn.Module):
 
     # ----------------------------------------------------------------- files
     def save(self, path: str | Path) -> None:
-        from safetensors.torch import save_file
-
-        meta = {"format": VAE_FORMAT, "config": json.dumps({"latent_channels": self.latent_channels, "width": self.width})}
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path), metadata=meta)
+        save_tagged(path, self, VAE_FORMAT, {"latent_channels": self.latent_channels, "width": self.width})
 
     @classmethod
     def load(cls, path: str | Path) -> "TinyVae":
-        from safetensors import safe_open
-
-        from gf_runtime.model.checkpoint import CheckpointError, load_weights
-
-        path = Path(path)
-        if not path.is_file():
-            raise CheckpointError(f"VAE weights {path} do not exist")
-        with safe_open(str(path), framework="pt") as handle:
-            meta = handle.metadata() or {}
-            tensors = {k: handle.get_tensor(k) for k in handle.keys()}
-        if meta.get("format") != VAE_FORMAT:
-            raise CheckpointError(f"{path} is not a gf world VAE (format {meta.get('format')!r}, expected {VAE_FORMAT!r})")
-        vae = cls(**json.loads(meta["config"]))
+        tensors, config = read_tagged(path, VAE_FORMAT, "gf world VAE")
+        vae = cls(**config)  # type: ignore[arg-type]
         load_weights(vae, tensors, source=str(path))
         return vae.eval().requires_grad_(False)

@@ -1,0 +1,100 @@
+"""The shipped default world: it loads, its VAE round-trips, and its frames are recognised by the classifier."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gf_runtime import CheckpointError, load_pipeline
+from gf_runtime.engine.pipeline import Pipeline
+from gf_runtime.world import BIOMES, COLORS, SHAPES, WorldSim
+from gf_runtime.world.classifier import load_classifier
+from gf_runtime.world.files import DEFAULT_MODEL_DIR, MODEL_FILE, TEXT_FILE, VAE_FILE
+from gf_runtime.world.text import WorldTextEncoder
+from gf_runtime.world.vae import TinyVae
+
+VAE_MAX_MEAN_ABS_ERROR = 12.0  # grey levels, over rendered frames of every biome
+SHIPPED_MAX_BYTES = 25 * 2**20
+
+
+@pytest.fixture(scope="module")
+def default_pipe() -> Pipeline:
+    return load_pipeline("default")
+
+
+def test_shipped_default_model_is_complete_and_small() -> None:
+    files = [DEFAULT_MODEL_DIR / name for name in (MODEL_FILE, VAE_FILE, TEXT_FILE, "MODEL_CARD.md", "loss.png")]
+    assert all(f.is_file() for f in files), [str(f) for f in files if not f.is_file()]
+    total = sum(f.stat().st_size for f in DEFAULT_MODEL_DIR.iterdir())
+    assert total <= SHIPPED_MAX_BYTES
+
+
+def test_default_pipeline_loads_with_its_own_spec(default_pipe: Pipeline) -> None:
+    spec = default_pipe.spec
+    assert spec.model.num_layers == 6 and spec.model.dim == 192
+    assert spec.latent.pixel_size == (64, 64) and spec.horizon_frames == 12
+    assert isinstance(default_pipe.codec, TinyVae) and isinstance(default_pipe.text_encoder, WorldTextEncoder)
+
+
+def test_vae_round_trip_error_is_bounded() -> None:
+    vae = TinyVae.load(DEFAULT_MODEL_DIR / VAE_FILE)
+    frames = np.stack(
+        [WorldSim(f"a {COLORS[i % 4]} {SHAPES[i % 4]} in the {biome}", seed=1000 + i).clip(4)[0] for i, biome in enumerate(BIOMES)]
+    )  # (6, 4, 64, 64, 3)
+    latents = vae.encode(frames)
+    assert latents.shape == (6, 4, 16, 8, 8)
+    recon = vae.decode(latents)
+    error = np.abs(recon.astype(np.float32) - frames.astype(np.float32)).mean()
+    assert error < VAE_MAX_MEAN_ABS_ERROR
+    assert abs(float(latents.mean())) < 0.5 and 0.5 < float(latents.std()) < 2.0  # normalised latents
+
+
+def test_vae_round_trip_keeps_what_the_classifier_sees() -> None:
+    vae = TinyVae.load(DEFAULT_MODEL_DIR / VAE_FILE)
+    clf = load_classifier()
+    frames, labels = WorldSim("a blue star moving left in the city at night", seed=77).clip(8)
+    pred = clf.predict(vae.decode(vae.encode(frames[None]))[0])
+    assert (pred.biome == BIOMES.index("city")).mean() >= 0.75
+    assert (pred.color == COLORS.index("blue")).mean() >= 0.75
+
+
+@pytest.mark.parametrize("biome", ["grassland", "desert", "snow", "city"])
+def test_short_generation_is_recognised_as_the_prompted_biome(default_pipe: Pipeline, biome: str) -> None:
+    clf = load_classifier()
+    with default_pipe.session(prompt=f"a red ball bouncing in the {biome} by day", seed=0) as s:
+        frames = np.concatenate([s.next_chunk().frames for _ in range(4)])
+    pred = clf.predict(frames)
+    assert (pred.biome == BIOMES.index(biome)).mean() >= 0.75
+
+
+def test_a_corrupt_vae_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "vae.safetensors"
+    bad.write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match="cannot read"):
+        TinyVae.load(bad)
+    text = tmp_path / "text.safetensors"
+    from safetensors.torch import save_file
+
+    save_file({"embedding.weight": torch.zeros(3, 4)}, str(text))
+    with pytest.raises(CheckpointError, match="not a gf world text encoder"):
+        WorldTextEncoder.load(text)
+
+
+def test_model_card_records_training_time_and_machine() -> None:
+    report = json.loads((DEFAULT_MODEL_DIR / "train_report.json").read_text())
+    assert report["total_seconds"] <= 3600
+    assert "CPU" in report["machine"]
+    assert "MODEL_CARD" not in report  # the card is its own file
+    assert "loss.png" in (DEFAULT_MODEL_DIR / "MODEL_CARD.md").read_text()
+
+
+def test_unknown_words_are_reported(caplog: pytest.LogCaptureFixture) -> None:
+    encoder = WorldTextEncoder.load(DEFAULT_MODEL_DIR / TEXT_FILE)
+    with caplog.at_level("WARNING"):
+        ids = encoder.token_ids("a purple dragon in the desert")
+    assert len(ids) == 1  # only "desert" is understood
+    assert "purple" in caplog.text and "dragon" in caplog.text

@@ -1,0 +1,75 @@
+"""The long-horizon metrics: exact on the renderer's own frames, and they notice what they should."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gf_runtime.cli import main
+from gf_runtime.engine.events import parse_schedule
+from gf_runtime.world.classifier import load_classifier
+from gf_runtime.world.evaluate import render_truth, schedule_targets, score_stream, stream_chunks
+
+SCHEDULE = parse_schedule(
+    [
+        {"at_chunk": 0, "text": "a red ball bouncing in the grassland by day with a static camera"},
+        {"at_chunk": 6, "text": "the desert"},
+        {"at_chunk": 12, "text": "moving left"},
+        {"at_chunk": 18, "text": "snowy field"},
+    ]
+)
+HORIZON, CHUNK = 12, 3
+
+
+def test_stream_runs_ten_horizons_or_past_the_last_event() -> None:
+    assert stream_chunks(SCHEDULE, HORIZON, CHUNK) == 40
+    late = parse_schedule([{"at_chunk": 0, "text": "ball"}, {"at_chunk": 50, "text": "snow"}])
+    assert stream_chunks(late, HORIZON, CHUNK) == 54
+
+
+def test_targets_merge_named_attributes_over_time() -> None:
+    targets = schedule_targets(SCHEDULE, 24)
+    assert targets.switch_chunks == [6, 12, 18]
+    assert targets.switch_changes == [("biome",), ("motion",), ("biome",)]
+    last = targets.prompts[-1]
+    assert (last.biome, last.color, last.shape, last.motion) == ("snow", "red", "ball", "left")
+
+
+def test_the_renderer_itself_scores_perfectly() -> None:
+    n_chunks = stream_chunks(SCHEDULE, HORIZON, CHUNK)
+    truth = render_truth(SCHEDULE, n_chunks, CHUNK, seed=0)
+    pred = load_classifier().predict(truth)
+    result = score_stream(truth, pred, schedule_targets(SCHEDULE, n_chunks), truth, HORIZON, CHUNK)
+    assert result.consistency > 0.95 and result.consistency_late > 0.95 and result.identity > 0.95
+    assert result.drift == pytest.approx(0.0, abs=1e-6)
+    assert result.switch_response_chunks == 0.0
+    assert result.switch_smoothness < 20
+
+
+def test_metrics_notice_a_stream_that_ignores_the_switches() -> None:
+    n_chunks = stream_chunks(SCHEDULE, HORIZON, CHUNK)
+    truth = render_truth(SCHEDULE, n_chunks, CHUNK, seed=0)
+    frozen = SCHEDULE[:1]  # the opening prompt only
+    stuck = render_truth(frozen, n_chunks, CHUNK, seed=0)
+    pred = load_classifier().predict(stuck)
+    result = score_stream(stuck, pred, schedule_targets(SCHEDULE, n_chunks), truth, HORIZON, CHUNK)
+    assert result.consistency_late < 0.1  # still grassland when snow was asked for
+    assert result.identity > 0.95  # …but the subject itself is right
+    assert result.switch_response_chunks >= 5
+    assert result.drift > 0.01
+
+
+def test_eval_long_cli_writes_table_json_and_plot(tmp_path, capsys) -> None:
+    schedule = tmp_path / "schedule.json"
+    schedule.write_text(json.dumps([{"at_chunk": 0, "text": "a red ball in the desert"}, {"at_chunk": 3, "text": "snow"}]))
+    code = main(["eval", "long", "--model", "default", "--schedule", str(schedule), "--policies", "grounded,self_forcing",
+                 "--out", str(tmp_path / "eval"), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["horizon_frames"] == 12 and report["stream_frames"] >= 120
+    assert set(report["policies"]) == {"grounded", "self_forcing"}
+    for row in report["policies"].values():
+        assert {"consistency_early", "consistency_late", "consistency", "identity", "drift",
+                "switch_response_chunks", "switch_smoothness"} <= set(row)
+    assert all((tmp_path / "eval" / f"eval_long.{ext}").is_file() for ext in ("json", "md", "png"))
