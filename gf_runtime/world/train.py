@@ -117,15 +117,8 @@ def train_vae(config: WorldTrainConfig, progress: bool = True) -> tuple[TinyVae,
 
 
 # ----------------------------------------------------------------------------------------------- DiT
-@dataclass
-class DitBatch:
-    x0_bfchw: torch.Tensor
-    text_bnld: torch.Tensor  # (B, n_chunks, L, text_dim) zero-padded
-    frame_pos_f: torch.Tensor
-    ids: list[list[list[int]]]
-
-
-def _text_batch(encoder: WorldTextEncoder, clips: list[ClipSample]) -> tuple[torch.Tensor, list[list[list[int]]]]:
+def _text_batch(encoder: WorldTextEncoder, clips: list[ClipSample]) -> torch.Tensor:
+    """Each chunk's prompt embeddings, zero-padded to the longest: (B, n_chunks, L, text_dim)."""
     ids = [[encoder.token_ids(p) for p in clip.chunk_prompts] for clip in clips]
     longest = max(1, max(len(i) for sample in ids for i in sample))
     rows = []
@@ -135,7 +128,7 @@ def _text_batch(encoder: WorldTextEncoder, clips: list[ClipSample]) -> tuple[tor
             emb = encoder.embed_ids(chunk_ids)[0] if chunk_ids else encoder.embedding.weight.new_zeros(0, encoder.text_dim)
             chunk_rows.append(F.pad(emb, (0, 0, 0, longest - emb.shape[0])))
         rows.append(torch.stack(chunk_rows))
-    return torch.stack(rows), ids
+    return torch.stack(rows)
 
 
 def _sample_timesteps(
@@ -195,7 +188,7 @@ def train_dit(
         ]
         frames = np.stack([c.frames for c in clips])  # (B, F, H, W, 3)
         x0 = vae.encode(frames)  # (B, F, C, h, w), normalised
-        text_bnld, _ = _text_batch(encoder, clips)
+        text_bnld = _text_batch(encoder, clips)
         frame_pos = torch.tensor(clip_positions(config.horizon_frames, config.chunk_frames, anchor_layout))
         t_bn = torch.from_numpy(_sample_timesteps(rng, config, spec.sampler, config.dit_batch, n_chunks)).float()
         t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1)
