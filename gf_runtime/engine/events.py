@@ -6,7 +6,7 @@ import enum
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 
 class PromptSource(enum.Enum):
@@ -76,3 +76,11 @@ def load_schedule(path: str | Path) -> list[ScheduledEvent]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"events file {path} is not valid JSON: {exc}") from None
     return parse_schedule(entries, origin=str(path))
+
+
+def events_by_chunk(schedule: Sequence[ScheduledEvent]) -> dict[int, list[ScheduledEvent]]:
+    """The schedule grouped by the chunk each event precedes, in file order within a chunk."""
+    grouped: dict[int, list[ScheduledEvent]] = {}
+    for event in schedule:
+        grouped.setdefault(event.at_chunk, []).append(event)
+    return grouped

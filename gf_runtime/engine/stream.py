@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 from tqdm import tqdm
 
 from gf_runtime.config import MemoryConfig
-from gf_runtime.engine.events import PromptSource, ScheduledEvent
+from gf_runtime.engine.events import PromptSource, ScheduledEvent, events_by_chunk
 from gf_runtime.engine.pipeline import Pipeline
 from gf_runtime.engine.session import Chunk
 
@@ -77,9 +77,7 @@ def run_stream(
     memory = memory or pipe.memory_config()
     first_prompt = opening_prompt(prompt, schedule)
     result = StreamResult(policy=memory.policy, horizon_frames=memory.horizon_frames, fps_nominal=pipe.spec.fps)
-    by_chunk: dict[int, list[ScheduledEvent]] = {}
-    for event in schedule:
-        by_chunk.setdefault(event.at_chunk, []).append(event)
+    by_chunk = events_by_chunk(schedule)
     with pipe.session(prompt=first_prompt, seed=seed, memory=memory) as session:
         for index in tqdm(range(chunks), desc=f"{memory.policy}", unit="chunk", disable=not progress):
             for event in by_chunk.get(index, []):

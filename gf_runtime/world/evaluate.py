@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gf_runtime.engine.events import ScheduledEvent
+from gf_runtime.engine.events import ScheduledEvent, events_by_chunk
 from gf_runtime.engine.pipeline import Pipeline
 from gf_runtime.engine.session import Chunk
 from gf_runtime.engine.stream import opening_prompt, run_stream
@@ -87,9 +87,7 @@ def stream_chunks(schedule: Sequence[ScheduledEvent], horizon_frames: int, chunk
 
 def schedule_targets(schedule: Sequence[ScheduledEvent], n_chunks: int) -> Targets:
     current = parse_prompt(opening_prompt(None, schedule))
-    by_chunk: dict[int, list[ScheduledEvent]] = {}
-    for event in schedule:
-        by_chunk.setdefault(event.at_chunk, []).append(event)
+    by_chunk = events_by_chunk(schedule)
     prompts, switches, changes = [], [], []
     for chunk in range(n_chunks):
         for event in by_chunk.get(chunk, []):
@@ -107,9 +105,7 @@ def schedule_targets(schedule: Sequence[ScheduledEvent], n_chunks: int) -> Targe
 def render_truth(schedule: Sequence[ScheduledEvent], n_chunks: int, chunk_frames: int, seed: int) -> np.ndarray:
     """The renderer playing the schedule: frames (n_chunks*C, H, W, 3)."""
     sim = WorldSim(opening_prompt(None, schedule), seed=seed)
-    by_chunk: dict[int, list[ScheduledEvent]] = {}
-    for event in schedule:
-        by_chunk.setdefault(event.at_chunk, []).append(event)
+    by_chunk = events_by_chunk(schedule)
     frames = []
     for chunk in range(n_chunks):
         for event in by_chunk.get(chunk, []):
