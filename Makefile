@@ -13,14 +13,19 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,dali]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# The main job: a server with the default world and a scripted NPC/player timeline client over the bridge.
 run: $(STAMP)
-	$(VENV)/bin/gf generate --model default --policy grounded --chunks 48 --seed 0 --scale 4 \
-		--events examples/events.json --out out/demo.mp4
+	@mkdir -p out && rm -f out/.serve-endpoint
+	@$(VENV)/bin/gf serve --model default --bind "tcp://127.0.0.1:*" --ready-file out/.serve-endpoint & \
+	server=$$!; trap "kill $$server 2>/dev/null" EXIT; \
+	for i in $$(seq 300); do [ -s out/.serve-endpoint ] && break; sleep 0.1; done; \
+	$(VENV)/bin/gf play --connect "$$(cat out/.serve-endpoint)" --timeline examples/npc_timeline.json \
+		--chunks 48 --seed 0 --scale 4 --out out/demo.mp4
 
 test: $(STAMP)
 	$(PY) -m pytest

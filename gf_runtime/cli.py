@@ -18,6 +18,7 @@ from gf_runtime.config import PIPELINE_PRESETS, POLICY_NAMES
 logger = logging.getLogger("gf")
 
 PLUGIN_GROUP = "gf.commands"
+BENCH_PLUGIN_GROUP = "gf.bench"  # `gf bench NAME` benchmarks of other packages
 
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser, default_model: str = "default") -> None:
@@ -29,6 +30,12 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser, default_model: str =
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--dtype", default="fp32", choices=["fp32", "bf16", "fp16"])
     parser.add_argument("--policy", default="grounded", choices=POLICY_NAMES)
+    parser.add_argument(
+        "--backend",
+        default="torch",
+        help="what runs the DiT: torch, or a backend another package registers, e.g. onnx (then --model is a "
+        "folder written by `gf export onnx`)",
+    )
 
 
 def _add_generate(subparsers: argparse._SubParsersAction) -> None:
@@ -52,7 +59,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     from gf_runtime.video import Mp4Writer
 
     schedule = load_schedule(args.events) if args.events else []
-    pipe = load_pipeline(args.model, device=args.device, policy=args.policy, dtype=args.dtype)
+    pipe = load_pipeline(args.model, device=args.device, policy=args.policy, dtype=args.dtype, backend=args.backend)
     writer = Mp4Writer(args.out, fps=pipe.spec.fps, scale=args.scale) if args.out else None
     kept: list[np.ndarray] = []
 
@@ -70,7 +77,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     if args.save_frames is not None:
         args.save_frames.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.save_frames, np.concatenate(kept, axis=0))
-    summary = {"model": args.model, "seed": args.seed, "chunks": args.chunks, **result.summary()}
+    summary = {"model": args.model, "backend": args.backend, "seed": args.seed, "chunks": args.chunks, **result.summary()}
     if args.json:
         print(json.dumps(summary))
     else:
@@ -96,6 +103,8 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     speed.add_argument("--plot", type=Path, default=Path("out/bench_speed.png"), help="per-chunk time PNG")
     speed.add_argument("--json", action="store_true", help="print one JSON line per policy")
     speed.set_defaults(handler=_run_bench_speed)
+    for plugin in entry_points(group=BENCH_PLUGIN_GROUP):
+        plugin.load()(bench)
 
 
 def _run_bench_speed(args: argparse.Namespace) -> int:

@@ -27,3 +27,7 @@ class FrameCodec(Protocol):
     def encode(self, frames_bfhw3: np.ndarray) -> torch.Tensor:
         """Frames uint8 (B, F, H, W, 3) → latents (B, F, C, H/scale, W/scale)."""
         ...
+
+    def encode_pixels(self, pixels_bfhw3: np.ndarray) -> torch.Tensor:
+        """Normalised frames float32 (B, F, H, W, 3) in [-1, 1] (uint8 / 127.5 - 1) → latents, as ``encode``."""
+        ...

@@ -57,9 +57,12 @@ class RandomLinearVae:
         return (pixels * 255.0).round().clamp(0, 255).to(torch.uint8).numpy()
 
     def encode(self, frames_bfhw3: np.ndarray) -> torch.Tensor:
-        b, f, height, width, _ = frames_bfhw3.shape
+        return self.encode_pixels(frames_bfhw3.astype(np.float32) / 127.5 - 1.0)
+
+    def encode_pixels(self, pixels_bfhw3: np.ndarray) -> torch.Tensor:
+        b, f, height, width, _ = pixels_bfhw3.shape
         s = self.scale
-        pixels = torch.from_numpy(np.ascontiguousarray(frames_bfhw3)).float() / 255.0
+        pixels = (torch.from_numpy(np.ascontiguousarray(pixels_bfhw3, dtype=np.float32)) + 1.0) / 2.0
         pixels = pixels.clamp(1e-3, 1 - 1e-3)
         logits = torch.log(pixels / (1 - pixels)).view(b, f, height // s, s, width // s, s, 3)
         logits = logits.permute(0, 1, 2, 4, 6, 3, 5).reshape(b, f, height // s, width // s, 3 * s * s)

@@ -1,4 +1,4 @@
-"""Events a session applies between chunks (never inside a denoise step). Standard library only."""
+"""Events a session applies between chunks (never inside a denoise step), and the events-file schedule."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
+
+import numpy as np
 
 
 class PromptSource(enum.Enum):
@@ -29,7 +31,15 @@ class SceneCut:
     seq: int
 
 
-Event = SetPrompt | SceneCut
+@dataclass(frozen=True, eq=False)
+class SeedImage:
+    """Continue the world from an outside view: flush the local memory, then write the image in as clean context."""
+
+    seq: int
+    pixels_hw3: np.ndarray  # float32 (H, W, 3) in [-1, 1], the pipeline's frame size
+
+
+Event = SetPrompt | SceneCut | SeedImage
 
 
 @dataclass(frozen=True)

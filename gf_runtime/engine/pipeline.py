@@ -1,12 +1,18 @@
-"""Pipeline: a loaded model with its text encoder, VAE and sampler; opens sessions. ``load_pipeline`` builds one."""
+"""Pipeline: a loaded model with its text encoder, VAE and sampler; opens sessions. ``load_pipeline`` builds one.
+
+The DiT runs in torch by default. Other backends (``export``'s onnxruntime one) register a loader under the
+``gf.backends`` entry-point group and are picked by name (``load_pipeline(..., backend="onnx")``); this runtime
+never imports them.
+"""
 
 from __future__ import annotations
 
 import collections
 import logging
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -22,6 +28,7 @@ from gf_runtime.model.checkpoint import (
 )
 from gf_runtime.model.dit import CausalWanDiT, TextContext
 from gf_runtime.model.layers import init_random_weights
+from gf_runtime.sampling.chunk_model import ChunkModel, TorchChunkModel
 from gf_runtime.sampling.sampler import ChunkSampler, LatentShape
 from gf_runtime.world.files import (
     DEFAULT_MODEL_DIR,
@@ -40,17 +47,21 @@ logger = logging.getLogger(__name__)
 PRESET_WEIGHT_SEED = 0  # random preset weights are drawn from this seed, so every machine has the same model
 TEXT_CONTEXT_CACHE_SIZE = 8
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+TORCH_BACKEND = "torch"
+BACKEND_PLUGIN_GROUP = "gf.backends"  # name → a PipelineLoader of another package (export: "onnx")
 
 
 @dataclass
 class Pipeline:
     spec: PipelineSpec
-    model: CausalWanDiT
+    model: CausalWanDiT | None  # the torch DiT; None where another backend runs it (``chunk_model``)
     text_encoder: TextEncoder
     codec: FrameCodec
     device: torch.device
     default_policy: str = "grounded"
     name: str = ""
+    chunk_model: ChunkModel[Any] | None = None  # what the sampler runs; None: ``model`` in torch
+    backend: str = TORCH_BACKEND
     _text_cache: "collections.OrderedDict[str, TextContext]" = field(default_factory=collections.OrderedDict)
 
     def __post_init__(self) -> None:
@@ -63,7 +74,16 @@ class Pipeline:
             grid_h=spec.latent.height // p_h,
             grid_w=spec.latent.width // p_w,
         )
-        self.sampler = ChunkSampler(self.model, spec.sampler, shape)
+        if self.chunk_model is None:
+            if self.model is None:
+                raise ValueError("a Pipeline needs a torch model or a chunk_model to run")
+            self.chunk_model = TorchChunkModel(self.model, shape.grid_h, shape.grid_w)
+        self.sampler = ChunkSampler(self.chunk_model, spec.sampler, shape)
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """Decoded frame (height, width) in pixels."""
+        return self.spec.latent.pixel_size
 
     @property
     def tokens_per_frame(self) -> int:
@@ -79,7 +99,7 @@ class Pipeline:
             self._text_cache.move_to_end(text)
             return self._text_cache[text]
         states = self.text_encoder.encode(text).to(self.device)
-        context = self.model.embed_text(states)
+        context = self.sampler.model.embed_text(states)
         self._text_cache[text] = context
         while len(self._text_cache) > TEXT_CONTEXT_CACHE_SIZE:
             self._text_cache.popitem(last=False)
@@ -126,10 +146,10 @@ def _frame_codec(spec: PipelineSpec, folder: Path | None) -> FrameCodec:
 
 def _build(
     spec: PipelineSpec, device: torch.device, policy: str, name: str, folder: Path | None = None
-) -> Pipeline:
+) -> tuple[Pipeline, CausalWanDiT]:
     model = CausalWanDiT(spec.model)
     model.eval().requires_grad_(False)
-    return Pipeline(
+    pipe = Pipeline(
         spec=spec,
         model=model,
         text_encoder=_text_encoder(spec, folder),
@@ -138,6 +158,35 @@ def _build(
         default_policy=policy,
         name=name,
     )
+    return pipe, model
+
+
+class PipelineLoader(Protocol):
+    """What a ``gf.backends`` entry point loads: builds a Pipeline whose ``chunk_model`` runs in that backend."""
+
+    def __call__(self, model: str | Path, device: torch.device, policy: str, dtype: torch.dtype) -> Pipeline: ...
+
+
+def available_backends() -> tuple[str, ...]:
+    """``torch`` and the backends other installed packages register (``gf.backends`` entry points)."""
+    return (TORCH_BACKEND, *sorted({ep.name for ep in entry_points(group=BACKEND_PLUGIN_GROUP)}))
+
+
+def _backend_loader(backend: str) -> PipelineLoader:
+    found = [ep for ep in entry_points(group=BACKEND_PLUGIN_GROUP) if ep.name == backend]
+    if not found:
+        raise ValueError(
+            f"unknown backend {backend!r}; available: {', '.join(available_backends())} (the onnx backend comes "
+            "with the [export] extra: pip install -e '.[export]')"
+        )
+    try:
+        loader: PipelineLoader = found[0].load()
+    except ImportError as exc:
+        raise ValueError(
+            f"the {backend} backend is registered but cannot load ({exc}); install its extra, e.g. "
+            "pip install -e '.[export]' for onnx"
+        ) from exc
+    return loader
 
 
 def load_pipeline(
@@ -149,24 +198,31 @@ def load_pipeline(
     prefer_ema: bool = True,
     lora: str | Path | None = None,
     lora_alpha: float | None = None,
+    backend: str = TORCH_BACKEND,
 ) -> Pipeline:
     """``default`` (the embedded world), a preset name (``tiny-random``…), a model folder or a checkpoint path.
 
     A gf checkpoint carries its own spec. Any other file (Wan, Self Forcing, LongLive) loads into ``spec``
     (default: the Wan2.1-T2V-1.3B shape); ``lora`` merges a PEFT LoRA (LongLive's ``lora.pt``) at load time.
+    ``backend`` other than ``torch`` hands ``model`` (then that backend's own format, e.g. an ONNX export folder)
+    to the loader registered under that name.
     """
     torch_device = torch.device(device)
     if isinstance(dtype, str) and dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     torch_dtype = DTYPES[dtype] if isinstance(dtype, str) else dtype
+    if backend != TORCH_BACKEND:
+        if spec is not None or lora is not None:
+            raise ValueError(f"spec= and lora= apply to torch checkpoints; the {backend} backend's model carries its own")
+        return _backend_loader(backend)(model, torch_device, policy, torch_dtype)
     if isinstance(spec, str):
         if spec not in PIPELINE_PRESETS:
             raise ValueError(f"unknown spec preset {spec!r}; choose one of {', '.join(PIPELINE_PRESETS)}")
         spec = PIPELINE_PRESETS[spec]
     name = str(model)
     if name in PIPELINE_PRESETS:
-        pipe = _build(PIPELINE_PRESETS[name], torch_device, policy, name)
-        init_random_weights(pipe.model, PRESET_WEIGHT_SEED)
+        pipe, dit = _build(PIPELINE_PRESETS[name], torch_device, policy, name)
+        init_random_weights(dit, PRESET_WEIGHT_SEED)
     else:
         path = DEFAULT_MODEL_DIR if name == DEFAULT_MODEL_NAME else Path(model)
         folder = path if path.is_dir() else None
@@ -183,15 +239,15 @@ def load_pipeline(
         if stored_spec is not None and spec is not None and spec != stored_spec:
             raise ValueError(f"{path} carries its own pipeline spec, which differs from the spec passed; drop spec=")
         chosen = stored_spec or spec or PIPELINE_PRESETS["wan2.1-t2v-1.3b-random"]
-        pipe = _build(chosen, torch_device, policy, name, folder)
+        pipe, dit = _build(chosen, torch_device, policy, name, folder)
         state = extract_generator_state(read_tensors(path), prefer_ema=prefer_ema)
         if lora is not None:
             raw_lora = read_tensors(lora)
             lora_tensors = raw_lora.get("generator_lora", raw_lora)  # LongLive nests it
             alpha = lora_alpha if lora_alpha is not None else _lora_rank(lora_tensors)
             state = merge_lora(state, lora_tensors, alpha=alpha)
-        load_weights(pipe.model, state, source=str(path))
-    pipe.model.to(device=torch_device, dtype=torch_dtype)
+        load_weights(dit, state, source=str(path))
+    dit.to(device=torch_device, dtype=torch_dtype)
     return pipe
 
 

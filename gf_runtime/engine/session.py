@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from gf_runtime.config import MemoryConfig
-from gf_runtime.engine.events import Event, PromptSource, SceneCut, SetPrompt
+from gf_runtime.engine.events import Event, PromptSource, SceneCut, SeedImage, SetPrompt
 from gf_runtime.memory.stream_memory import StreamMemory
 from gf_runtime.model.dit import TextContext
 
@@ -91,6 +91,21 @@ class Session:
         self._pending.append(SceneCut(seq=seq))
         return seq
 
+    def seed_image(self, pixels_hw3: np.ndarray) -> int:
+        """Queue an outside view (float32 (H, W, 3) in [-1, 1] at the pipeline's frame size) for the next chunk
+        boundary: the local memory is flushed and the image, held for one chunk, becomes the context the world
+        continues from. Returns the event's seq number."""
+        height, width = self.pipeline.frame_size
+        if not isinstance(pixels_hw3, np.ndarray) or pixels_hw3.shape != (height, width, 3):
+            shape = getattr(pixels_hw3, "shape", type(pixels_hw3).__name__)
+            raise ValueError(f"seed image must be a float array of shape ({height}, {width}, 3), got {shape}")
+        pixels = np.asarray(pixels_hw3, dtype=np.float32)
+        if not np.isfinite(pixels).all() or np.abs(pixels).max() > 1.0 + 1e-4:
+            raise ValueError("seed image values must be finite and normalised to [-1, 1] (uint8 / 127.5 - 1)")
+        seq = self._seq()
+        self._pending.append(SeedImage(seq=seq, pixels_hw3=pixels.copy()))
+        return seq
+
     def apply_pending_events(self) -> tuple[tuple[int, ...], float]:
         """Apply the queued events now (call only between chunks; ``next_chunk`` calls it first).
 
@@ -101,11 +116,17 @@ class Session:
             return (), 0.0
         events = list(self._pending)
         self._pending.clear()
-        cut = any(isinstance(e, SceneCut) or (isinstance(e, SetPrompt) and e.scene_cut) for e in events)
+        seeds = [e for e in events if isinstance(e, SeedImage)]
+        cut = seeds or any(isinstance(e, SceneCut) or (isinstance(e, SetPrompt) and e.scene_cut) for e in events)
         prompts = [e for e in events if isinstance(e, SetPrompt)]
         start = time.perf_counter()
         if cut:
             self.memory.scene_cut()
+        if seeds:  # the newest view wins; held still for one chunk, committed under the current prompt
+            n_frames = self.pipeline.spec.sampler.chunk_frames
+            pixels_bfhw3 = np.repeat(seeds[-1].pixels_hw3[None, None], n_frames, axis=1)
+            latents_bfchw = self.pipeline.codec.encode_pixels(pixels_bfhw3)
+            self.pipeline.sampler.commit_context(self.memory, latents_bfchw, self._text)
         if prompts and prompts[-1].text != self.prompt:
             self.prompt = prompts[-1].text
             self.prompt_id += 1

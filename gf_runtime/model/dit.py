@@ -36,6 +36,7 @@ class MemoryContext:
 
     k_rot_lbshd: torch.Tensor  # (layers, B, S_mem, heads, head_dim)
     v_lbshd: torch.Tensor
+    valid_s: torch.Tensor | None = None  # (S_mem,) bool: keys a chunk may attend to (a buffer with holes); None: all
 
 
 @dataclass(frozen=True)
@@ -217,11 +218,22 @@ class CausalWanDiT(nn.Module):
 
     # ----------------------------------------------------------------- entry points
     def rotate_memory(
-        self, k_lbshd: torch.Tensor, v_lbshd: torch.Tensor, frame_pos_f: torch.Tensor, grid_h: int, grid_w: int
+        self,
+        k_lbshd: torch.Tensor,
+        v_lbshd: torch.Tensor,
+        frame_pos_f: torch.Tensor,
+        grid_h: int,
+        grid_w: int,
+        valid_f: torch.Tensor | None = None,
     ) -> MemoryContext:
-        """Rotate stored (unrotated) memory keys to the temporal positions a policy assigns to their frames."""
+        """Rotate stored (unrotated) memory keys to the temporal positions a policy assigns to their frames.
+
+        valid_f: (F_mem,) bool, the frames a chunk may attend to, for a fixed-size memory buffer whose unused or
+        hidden frames stay in place (the exported graph's input); None: every frame is attended to.
+        """
         cos_sd, sin_sd = self.rope.cos_sin(frame_pos_f, grid_h, grid_w)
-        return MemoryContext(k_rot_lbshd=apply_rope(k_lbshd, cos_sd, sin_sd), v_lbshd=v_lbshd)
+        valid_s = None if valid_f is None else valid_f.repeat_interleave(grid_h * grid_w)  # (F_mem*h*w,)
+        return MemoryContext(k_rot_lbshd=apply_rope(k_lbshd, cos_sd, sin_sd), v_lbshd=v_lbshd, valid_s=valid_s)
 
     def forward_chunk(
         self,
@@ -244,7 +256,11 @@ class CausalWanDiT(nn.Module):
         tokens_bsd, grid_h, grid_w = self._patchify(x_bfchw)
         e_bfd, e0_bf6d = self._time(t_bf)
         cos_sd, sin_sd = self.rope.cos_sin(frame_pos_f, grid_h, grid_w)
-        tokens_bsd, chunk_kv = self._blocks(tokens_bsd, e0_bf6d, cos_sd, sin_sd, memory, text, None)
+        mask_qk = None
+        if memory is not None and memory.valid_s is not None:  # (1, S_mem + S): hidden memory keys masked out
+            chunk_valid_s = memory.valid_s.new_ones(tokens_bsd.shape[1])
+            mask_qk = torch.cat([memory.valid_s, chunk_valid_s])[None, :]
+        tokens_bsd, chunk_kv = self._blocks(tokens_bsd, e0_bf6d, cos_sd, sin_sd, memory, text, mask_qk)
         flow = self._unpatchify(self.head(tokens_bsd, e_bfd), n_frames, grid_h, grid_w)
         return flow.float(), chunk_kv
 

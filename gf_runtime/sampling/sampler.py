@@ -6,13 +6,15 @@ The only code that writes K/V into a StreamMemory (besides the memory's own book
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from gf_runtime.config import SamplerConfig
 from gf_runtime.memory.recache import RecachePlan
 from gf_runtime.memory.stream_memory import ContextPlan, StreamMemory
-from gf_runtime.model.dit import CausalWanDiT, MemoryContext, TextContext
+from gf_runtime.model.dit import TextContext
+from gf_runtime.sampling.chunk_model import ChunkModel
 from gf_runtime.sampling.schedule import predict_x0, renoise
 
 
@@ -26,22 +28,17 @@ class LatentShape:
 
 
 class ChunkSampler:
-    def __init__(self, model: CausalWanDiT, config: SamplerConfig, shape: LatentShape) -> None:
+    """Runs a ``ChunkModel`` (torch's CausalWanDiT or an exported graph); the loop is the same for every backend."""
+
+    def __init__(self, model: ChunkModel[Any], config: SamplerConfig, shape: LatentShape) -> None:
         self.model = model
         self.config = config
         self.shape = shape
         self.timesteps = config.timesteps
         self.sigmas = config.sigmas
 
-    def _memory_context(
-        self, memory: StreamMemory, slots: tuple[int, ...], positions: tuple[int, ...]
-    ) -> MemoryContext | None:
-        gathered = memory.gather(slots)
-        if gathered is None:
-            return None
-        k_lbshd, v_lbshd = gathered
-        pos_f = torch.tensor(positions, device=self.model.device)
-        return self.model.rotate_memory(k_lbshd, v_lbshd, pos_f, self.shape.grid_h, self.shape.grid_w)
+    def _memory_context(self, memory: StreamMemory, slots: tuple[int, ...], positions: tuple[int, ...]) -> Any:
+        return self.model.memory_context(memory, slots, positions)
 
     def _noise(self, n_frames: int, generator: torch.Generator) -> torch.Tensor:
         s = self.shape
@@ -72,13 +69,34 @@ class ChunkSampler:
             if step + 1 < len(self.timesteps):
                 x_t = renoise(x0, self._noise(n_frames, generator), self.sigmas[step + 1])
 
-        # 2. Context pass: the clean chunk at t=0 gives the K/V the memory keeps.
-        t0_bf = torch.zeros((1, n_frames), device=self.model.device)
-        _, chunk_kv = self.model.forward_chunk(x0, t0_bf, text, chunk_pos_f, memory_ctx)
-
-        # 3. Commit and advance.
-        memory.commit(chunk_kv.k_lbshd, chunk_kv.v_lbshd, x0)
+        # 2. Context pass: the clean chunk at t=0 gives the K/V the memory keeps; commit and advance.
+        self._commit_clean(memory, x0, text, chunk_pos_f, memory_ctx)
         return x0, plan
+
+    def _commit_clean(
+        self,
+        memory: StreamMemory,
+        clean_bfchw: torch.Tensor,
+        text: TextContext,
+        chunk_pos_f: torch.Tensor,
+        memory_ctx: Any,
+    ) -> None:
+        t0_bf = torch.zeros(clean_bfchw.shape[:2], device=self.model.device)
+        _, chunk_kv = self.model.forward_chunk(clean_bfchw, t0_bf, text, chunk_pos_f, memory_ctx)
+        memory.commit(chunk_kv.k_lbshd, chunk_kv.v_lbshd, clean_bfchw)
+
+    @torch.no_grad()
+    def commit_context(self, memory: StreamMemory, clean_bfchw: torch.Tensor, text: TextContext) -> ContextPlan:
+        """Write given clean latents (1, chunk_frames, C, H, W) into memory as if they had been generated: the
+        t=0 context pass against the current memory, then commit. Used to continue from an outside image."""
+        n_frames = self.config.chunk_frames
+        if clean_bfchw.shape[1] != n_frames:
+            raise ValueError(f"context latents hold {clean_bfchw.shape[1]} frames; a chunk is {n_frames}")
+        plan = memory.plan_context(n_frames)
+        memory_ctx = self._memory_context(memory, plan.slots, plan.slot_pos)
+        chunk_pos_f = torch.tensor(plan.chunk_pos, device=self.model.device)
+        self._commit_clean(memory, clean_bfchw.to(self.model.device, torch.float32), text, chunk_pos_f, memory_ctx)
+        return plan
 
     @torch.no_grad()
     def recache(self, memory: StreamMemory, plan: RecachePlan, text: TextContext) -> None:

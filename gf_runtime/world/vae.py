@@ -59,10 +59,19 @@ class TinyVae(nn.Module):
     @torch.no_grad()
     def encode(self, frames_bfhw3: np.ndarray) -> torch.Tensor:
         """uint8 frames (B, F, H, W, 3) → normalised latents (B, F, C, H/8, W/8)."""
-        b, f, h, w, _ = frames_bfhw3.shape
         device = self.latent_mean.device
         pixels = torch.from_numpy(np.ascontiguousarray(frames_bfhw3)).to(device).float() / 127.5 - 1.0
-        pixels_n3hw = pixels.view(b * f, h, w, 3).permute(0, 3, 1, 2)
+        return self._encode_pixels(pixels)
+
+    @torch.no_grad()
+    def encode_pixels(self, pixels_bfhw3: np.ndarray) -> torch.Tensor:
+        """float frames (B, F, H, W, 3) in [-1, 1] → normalised latents (B, F, C, H/8, W/8)."""
+        pixels = torch.from_numpy(np.ascontiguousarray(pixels_bfhw3, dtype=np.float32)).to(self.latent_mean.device)
+        return self._encode_pixels(pixels)
+
+    def _encode_pixels(self, pixels_bfhw3: torch.Tensor) -> torch.Tensor:
+        b, f, h, w, _ = pixels_bfhw3.shape
+        pixels_n3hw = pixels_bfhw3.reshape(b * f, h, w, 3).permute(0, 3, 1, 2)
         latents = self.normalise(self.encode_raw(pixels_n3hw))
         return latents.view(b, f, *latents.shape[1:])
 
