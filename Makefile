@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test test-unity install bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ run: $(STAMP)
 	$(VENV)/bin/gf play --connect "$$(cat out/.serve-endpoint)" --timeline examples/npc_timeline.json \
 		--chunks 48 --seed 0 --scale 4 --out out/demo.mp4
 
+# The pytest suite includes the Unity client's C# tests (tests/test_unity_client.py) when mcs and mono exist.
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The Unity client's C# core and its tests, compiled with mcs and run with mono against a live `gf serve`.
+test-unity: $(STAMP)
+	GF=$(VENV)/bin/gf bash "unity_client/Tests~/run_tests.sh"
 
 bench: $(STAMP)
 	$(VENV)/bin/gf bench speed

@@ -33,22 +33,25 @@ WAN_FRAME = (480, 832)  # height, width of Wan2.1-1.3B output
 def register(bench: argparse._SubParsersAction) -> None:
     p = bench.add_parser("bridge", help="bridge overhead per frame (64x64) and raw 832x480 throughput on loopback")
     p.add_argument("--model", default="micro-random", help="model the server runs for the overhead test")
-    p.add_argument("--frames", type=int, default=3000, help="frames to time for the overhead test")
+    p.add_argument("--frames", type=int, default=960, help="frames to time for the overhead test (16 fps: 1 min)")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of the throughput test")
     p.add_argument("--window", type=int, default=P.DEFAULT_WINDOW_FRAMES, help="credit window")
+    p.add_argument("--pace", default="realtime", choices=[p.value for p in P.Pace],
+                   help="the overhead session's pace: realtime (as a game runs it) or max (generator always busy)")
+    p.add_argument("--busy-poll", action="store_true", help="client polls without sleeping (separates OS wake-up latency)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    overhead = measure_overhead(args.model, args.frames, args.window, progress=not args.json)
+    overhead = measure_overhead(args.model, args.frames, args.window, args.pace, 0.0 if args.busy_poll else 0.1)
     throughput = measure_throughput(args.seconds, args.window)
     result = {"overhead": overhead, "throughput": throughput, "machine": _machine()}
     if args.json:
         print(json.dumps(result))
     else:
         print(f"overhead per 64x64 frame: p50 {overhead['p50_ms']:.3f} ms, p99 {overhead['p99_ms']:.3f} ms, "
-              f"max {overhead['max_ms']:.3f} ms over {overhead['frames']} frames ({overhead['model']})")
+              f"max {overhead['max_ms']:.3f} ms over {overhead['frames']} frames ({overhead['model']}, pace {args.pace})")
         print(f"raw 832x480 throughput: {throughput['mb_per_s']:.0f} MB/s = {throughput['fps']:.0f} frames/s "
               f"(window {throughput['window']})")
         print(f"machine: {result['machine']}")
@@ -61,7 +64,7 @@ def _machine() -> str:
     return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, libzmq {zmq.zmq_version()}"
 
 
-def measure_overhead(model: str, frames: int, window: int, progress: bool = True) -> dict[str, Any]:
+def measure_overhead(model: str, frames: int, window: int, pace: str = "realtime", poll_s: float = 0.1) -> dict[str, Any]:
     """Start `gf serve --model MODEL` in a subprocess; receive ``frames`` frames; per-frame overhead percentiles."""
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "endpoint"
@@ -77,16 +80,18 @@ def measure_overhead(model: str, frames: int, window: int, progress: bool = True
                     raise RuntimeError("gf serve did not start")
                 time.sleep(0.05)
             with WorldClient(ready.read_text(), name="bench") as client:
-                session = client.open_session("a red ball in the grassland", pace="max", window=window)
+                session = client.open_session("a red ball in the grassland", pace=pace, window=window)
                 overheads_ms: list[float] = []
+                egress_ms: list[float] = []  # server: chunk done → frame handed to ZeroMQ
                 warmup = 3 * int(client.server["chunk_frames"])
                 seen = 0
                 while len(overheads_ms) < frames:
-                    for item in client.poll(0.1):
+                    for item in client.poll(poll_s):
                         if isinstance(item, ReceivedFrame) and item.header.session == session:
                             seen += 1
                             if seen > warmup:
                                 overheads_ms.append((item.t_received - item.header.t_generated) * 1e3)
+                                egress_ms.append((item.header.t_sent - item.header.t_generated) * 1e3)
                 client.close_session(session)
         finally:
             server.terminate()
@@ -98,7 +103,9 @@ def measure_overhead(model: str, frames: int, window: int, progress: bool = True
         "p50_ms": float(np.percentile(values, 50)),
         "p99_ms": float(np.percentile(values, 99)),
         "max_ms": float(values.max()),
+        "server_egress_p99_ms": float(np.percentile(egress_ms, 99)),
         "window": window,
+        "pace": pace,
     }
 
 

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 POLL_IDLE_MS = 20  # longest wait for a message when no session is due
 MAX_MESSAGES_PER_TURN = 1000  # control messages handled between two chunks, so a flood cannot starve generation
 SEND_HWM = 10_000  # ZeroMQ queue bound per client; credits keep frames far below it
+ZERO_COPY_MIN_BYTES = 64 * 1024
 IN_FLIGHT_TIMEOUT_S = 3.0  # frames unacknowledged this long are taken as lost (a broken connection), freeing credit
 
 
@@ -456,7 +457,8 @@ class WorldServer:
 def send_frame(socket: zmq.Socket, identity: bytes, header: P.FrameHeader, payload: bytes) -> bool:
     """One video message (header map, payload) to a client, never blocking; False if it could not be queued."""
     try:
-        socket.send_multipart([identity, P.pack(header.to_wire()), payload], zmq.NOBLOCK, copy=False)
+        # zero-copy only pays off for large payloads (pyzmq's own advice); small frames are cheaper copied
+        socket.send_multipart([identity, P.pack(header.to_wire()), payload], zmq.NOBLOCK, copy=len(payload) < ZERO_COPY_MIN_BYTES)
     except (zmq.Again, zmq.ZMQError):  # full or unreachable
         return False
     return True

@@ -305,7 +305,8 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
-  MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped.
+  MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject covers ~5% of a frame, so its
+  pixels weigh {cfg['vae_subject_loss_weight']:g}× in the VAE loss and its latent cells {cfg['subject_loss_weight']:g}× in the DiT loss.
 - **Steps**: VAE {cfg['vae_steps']} × batch {cfg['vae_batch']}; DiT {cfg['dit_steps']} × batch {cfg['dit_batch']}.
 - **Result**: VAE round-trip mean absolute error {report['vae_mean_abs_error_grey_levels']} grey levels; final DiT
   loss {report['final_dit_loss']:.4f}.
