@@ -13,7 +13,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[dev,dali]"
+	$(PY) -m pip install -q -e ".[dev,dali,export]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -10,6 +10,7 @@ stalled client costs the generator nothing, and its sessions are reaped after ``
 from __future__ import annotations
 
 import collections
+import dataclasses
 import itertools
 import logging
 import os
@@ -418,14 +419,22 @@ class WorldServer:
         now = time.monotonic()
         if hosted.in_flight and now - hosted.in_flight[0][1] > IN_FLIGHT_TIMEOUT_S:
             hosted.in_flight.clear()  # never acknowledged: lost with a broken connection; do not stall for good
-        while hosted.pending and len(hosted.in_flight) < hosted.window:
-            out = hosted.pending.popleft()
-            header = P.FrameHeader(**{**out.header.__dict__, "t_sent": time.time(), "dropped": hosted.frames_dropped})
-            if not send_frame(socket, hosted.owner, header, out.payload):  # the client will get newer frames
+        batch: list[Outgoing] = []
+        while hosted.pending and len(hosted.in_flight) + len(batch) < hosted.window:
+            batch.append(hosted.pending.popleft())
+        if not batch:
+            return
+        # Headers first, then the sends back to back: ZeroMQ's I/O thread then takes the whole burst in one wake-up
+        # instead of one per frame (each wake-up costs ~0.25 ms on a small shared VM).
+        t_sent = time.time()
+        headers = [dataclasses.replace(out.header, t_sent=t_sent, dropped=hosted.frames_dropped) for out in batch]
+        sent = [send_frame(socket, hosted.owner, header, out.payload) for header, out in zip(headers, batch)]
+        for header, ok in zip(headers, sent):
+            if ok:
+                hosted.in_flight.append((header.frame, now))
+                hosted.frames_sent += 1
+            else:  # the client will get newer frames instead
                 hosted.frames_dropped += 1
-                continue
-            hosted.in_flight.append((header.frame, now))
-            hosted.frames_sent += 1
 
     def _send_stats(self, socket: zmq.Socket, now: float) -> None:
         for hosted in self.sessions.values():

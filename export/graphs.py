@@ -64,7 +64,7 @@ GRAPH_IO: dict[str, GraphIO] = {
     DIT_TEXT: GraphIO(inputs=("text_bld",), outputs=("text_k_lblhd", "text_v_lblhd")),  # text_bld zero-padded
     TEXT_ENCODER: GraphIO(inputs=("token_ids_l",), outputs=("text_bld",)),  # int64 (L,) → (1, L, text_dim)
     VAE_DECODER: GraphIO(inputs=("latents_bfchw",), outputs=("frames_bfhw3",)),  # → uint8 (1, F, H, W, 3)
-    VAE_ENCODER: GraphIO(inputs=("pixels_bfhw3",), outputs=("latents_bfchw",)),  # float32 in [-1, 1] →
+    VAE_ENCODER: GraphIO(inputs=("pixels_bfhw3",), outputs=("latents_bfchw",)),  # float32 in [-1, 1] → latents
 }
 
 

@@ -22,8 +22,12 @@ pytest.importorskip("onnxscript", reason="the [export] extra (onnxscript) is not
 
 from gf_runtime import load_pipeline  # noqa: E402
 from gf_runtime.cli import main  # noqa: E402
+from gf_runtime.codecs.random_codecs import RandomLinearVae  # noqa: E402
 from gf_runtime.config import PIPELINE_PRESETS  # noqa: E402
 from gf_runtime.engine.pipeline import Pipeline, available_backends  # noqa: E402
+from gf_runtime.world.files import DEFAULT_MODEL_DIR, TEXT_FILE, WORLD_TEXT_ENCODER  # noqa: E402
+from gf_runtime.world.text import WorldTextEncoder  # noqa: E402
+from gf_runtime.world.vae import TinyVae  # noqa: E402
 
 from export import (  # noqa: E402
     ExportError,
@@ -34,8 +38,18 @@ from export import (  # noqa: E402
     source_identity,
 )
 from export.bench import run_onnx_benchmark  # noqa: E402
-from export.graphs import DIT_STEP, GRAPH_IO, GRAPH_NAMES, MEMORY_AXIS  # noqa: E402
-from export.manifest import MANIFEST_FILE  # noqa: E402
+from export.graphs import (  # noqa: E402
+    DIT_STEP,
+    GRAPH_IO,
+    GRAPH_NAMES,
+    MEMORY_AXIS,
+    LinearVaeDecoderGraph,
+    LinearVaeEncoderGraph,
+    TinyVaeDecoderGraph,
+    TinyVaeEncoderGraph,
+)
+from export.manifest import MANIFEST_FILE, TokenizerSpec  # noqa: E402
+from export.onnx_backend import build_tokenizer  # noqa: E402
 
 LATENT_TOL = 1e-3
 GREY_LEVELS = 1
@@ -166,6 +180,32 @@ def test_masked_memory_buffer_equals_the_gathered_memory(micro_torch: Pipeline) 
     flow_gathered, kv_gathered = model.forward_chunk(x, t, text, frame_pos, gathered)
     assert torch.allclose(flow_masked, flow_gathered, atol=1e-5)
     assert torch.allclose(kv_masked.k_lbshd, kv_gathered.k_lbshd, atol=1e-5)
+
+
+VAE_GRAPHS = {
+    "world-vae": (lambda: TinyVae().eval(), TinyVaeDecoderGraph, TinyVaeEncoderGraph),
+    "random-linear": (lambda: RandomLinearVae(16), LinearVaeDecoderGraph, LinearVaeEncoderGraph),
+}
+
+
+@pytest.mark.parametrize("vae", sorted(VAE_GRAPHS))
+def test_vae_graphs_compute_what_the_codecs_do(vae: str) -> None:
+    """The exported VAE graphs restate the tensor half of each codec's decode / encode_pixels: they must agree."""
+    make_codec, decoder, encoder = VAE_GRAPHS[vae]
+    codec = make_codec()
+    gen = torch.Generator().manual_seed(1)
+    latents = torch.randn(1, 3, 16, 8, 8, generator=gen)
+    pixels = torch.rand(1, 3, 64, 64, 3, generator=gen) * 2 - 1
+    with torch.no_grad():
+        assert np.array_equal(decoder(codec)(latents).numpy(), codec.decode(latents))
+        assert torch.allclose(encoder(codec)(pixels), codec.encode_pixels(pixels.numpy()), atol=1e-5)
+
+
+def test_world_tokenizer_rebuilt_from_the_manifest_matches_the_world_text_encoder() -> None:
+    encoder = WorldTextEncoder.load(DEFAULT_MODEL_DIR / TEXT_FILE)
+    tokenizer = build_tokenizer(TokenizerSpec(kind=WORLD_TEXT_ENCODER, tokens=tuple(encoder.tokens)))
+    for prompt in (PROMPT, "snow falls at night, camera pans left", "a purple dragon"):
+        assert tokenizer(prompt) == encoder.token_ids(prompt)
 
 
 # ----------------------------------------------------------------------------------------------- the export

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 
 class PromptSource(enum.Enum):
     PLAYER = "player"
@@ -36,7 +34,7 @@ class SeedImage:
     """Continue the world from an outside view: flush the local memory, then write the image in as clean context."""
 
     seq: int
-    pixels_hw3: np.ndarray  # float32 (H, W, 3) in [-1, 1], the pipeline's frame size
+    pixels_hw3: Any  # numpy float32 (H, W, 3) in [-1, 1], the pipeline's frame size (this module is stdlib-only)
 
 
 Event = SetPrompt | SceneCut | SeedImage
