@@ -158,6 +158,7 @@ def _add_eval(subparsers: argparse._SubParsersAction) -> None:
                       help="events file (the --events format); its event at chunk 0 is the opening prompt")
     long.add_argument("--policies", default=None, help="comma-separated variants (default: all)")
     long.add_argument("--seed", type=int, default=0)
+    long.add_argument("--seeds", default=None, help="comma-separated seeds; metrics are their means (overrides --seed)")
     long.add_argument("--out", type=Path, default=Path("out/eval"), help="folder for the table, JSON and PNG")
     long.add_argument("--json", action="store_true", help="print the JSON report")
     long.set_defaults(handler=_run_eval_long)
@@ -167,12 +168,13 @@ def _run_eval_long(args: argparse.Namespace) -> int:
     from gf_runtime.engine.events import load_schedule
     from gf_runtime.engine.pipeline import load_pipeline
     from gf_runtime.world.classifier import load_classifier
-    from gf_runtime.world.evaluate import EVAL_POLICIES, evaluate_long, markdown_table, write_report
+    from gf_runtime.world.evaluate import DEFAULT_EVAL_POLICIES, evaluate_long_seeds, markdown_table, write_report
 
     schedule = load_schedule(args.schedule)
     pipe = load_pipeline(args.model, device=args.device)
-    policies = args.policies.split(",") if args.policies else list(EVAL_POLICIES)
-    report = evaluate_long(pipe, load_classifier(), schedule, policies, seed=args.seed, progress=not args.json)
+    policies = args.policies.split(",") if args.policies else list(DEFAULT_EVAL_POLICIES)
+    seeds = [int(v) for v in args.seeds.split(",") if v.strip()] if args.seeds else [args.seed]
+    report = evaluate_long_seeds(pipe, load_classifier(), schedule, policies, seeds=seeds, progress=not args.json)
     write_report(report, args.out, pipe.spec.sampler.chunk_frames)
     if args.json:
         print(json.dumps({k: v for k, v in report.items() if not k.startswith("_")}))

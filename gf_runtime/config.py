@@ -149,6 +149,12 @@ class MemoryConfig:
         apr_distance_scale: D of APR's α = min(α_max, 1 - d/D); None means local_frames (our choice).
             ``math.inf`` makes α = α_max for every frame.
         recache_on_switch: longlive: hard recache of the window at a prompt switch.
+        anchor_every_frame: grounded: every committed frame is an anchor candidate (METHOD.md's wording). Off (our
+            choice, the default): only each chunk's newest frame is. A chunk's frames are near-identical, so with
+            every frame a candidate the GCM fills with one chunk whose redundancy (≈ 1) no novelty can beat, and
+            the anchors never change (EVAL.md).
+        anchor_skip_chunks: grounded: the first chunks never become anchors (our choice: 1). The first chunk is
+            generated without any context and is the stream's least reliable rendering of its subject.
     """
 
     policy: str = "grounded"
@@ -164,6 +170,8 @@ class MemoryConfig:
     apr_alpha_max: float = 0.8
     apr_distance_scale: float | None = None
     recache_on_switch: bool = False
+    anchor_every_frame: bool = False
+    anchor_skip_chunks: int = 1
 
     def __post_init__(self) -> None:
         if self.policy not in POLICY_NAMES:
@@ -172,8 +180,8 @@ class MemoryConfig:
             raise ValueError(
                 f"horizon_frames={self.horizon_frames} must be at least chunk_frames={self.chunk_frames} (>= 1)"
             )
-        if self.local_frames < 0 or self.anchor_slots < 0 or self.sink_frames < 0:
-            raise ValueError("local_frames, anchor_slots and sink_frames must be >= 0")
+        if self.local_frames < 0 or self.anchor_slots < 0 or self.sink_frames < 0 or self.anchor_skip_chunks < 0:
+            raise ValueError("local_frames, anchor_slots, sink_frames and anchor_skip_chunks must be >= 0")
         if not 0.0 <= self.apr_alpha_max <= 1.0:
             raise ValueError(f"apr_alpha_max={self.apr_alpha_max} must lie in [0, 1]")
         if self.apr_distance_scale is not None and self.apr_distance_scale <= 0:
@@ -217,6 +225,12 @@ class MemoryConfig:
     @property
     def uses_anchors(self) -> bool:
         return self.policy == "grounded" and self.dual_memory and self.anchor_slots > 0
+
+    def is_anchor_candidate(self, frame_index: int) -> bool:
+        """Whether a committed frame goes through the GCM update rule (see anchor_every_frame/anchor_skip_chunks)."""
+        if frame_index < self.anchor_skip_chunks * self.chunk_frames:
+            return False
+        return self.anchor_every_frame or frame_index % self.chunk_frames == self.chunk_frames - 1
 
     @property
     def bounded(self) -> bool:

@@ -73,3 +73,19 @@ def test_eval_long_cli_writes_table_json_and_plot(tmp_path, capsys) -> None:
         assert {"consistency_early", "consistency_late", "consistency", "identity", "drift",
                 "switch_response_chunks", "switch_smoothness"} <= set(row)
     assert all((tmp_path / "eval" / f"eval_long.{ext}").is_file() for ext in ("json", "md", "png"))
+
+
+def test_eval_long_over_several_seeds_reports_their_means(tmp_path, capsys) -> None:
+    schedule = tmp_path / "schedule.json"
+    schedule.write_text(json.dumps([{"at_chunk": 0, "text": "a blue cube in the city"}, {"at_chunk": 2, "text": "lava"}]))
+    reports = []
+    for seeds in ("0", "1", "0,1"):
+        assert main(["eval", "long", "--model", "default", "--schedule", str(schedule), "--policies", "grounded",
+                     "--seeds", seeds, "--out", str(tmp_path / seeds), "--json"]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    single = [r["policies"]["grounded"] for r in reports[:2]]
+    both = reports[2]
+    assert both["seeds"] == [0, 1]
+    for metric in ("consistency", "drift", "identity"):
+        assert both["per_seed"]["grounded"][metric] == pytest.approx([s[metric] for s in single])
+        assert both["policies"]["grounded"][metric] == pytest.approx((single[0][metric] + single[1][metric]) / 2)

@@ -92,80 +92,27 @@ def test_anchor_rule_keeps_anchors_when_the_frame_is_not_novel_enough() -> None:
     assert decision.novelty < decision.redundancy
 
 
-def test_initial_anchors_are_the_first_chunk(micro_pipe: Pipeline) -> None:
+def test_anchor_candidates_are_each_chunks_newest_frame_after_the_first_chunk(micro_pipe: Pipeline) -> None:
     with micro_pipe.session(prompt="ball", seed=0) as s:
+        s.next_chunk()
+        assert s.memory.anchor_frame_indices() == []  # the first chunk (no context) never becomes an anchor
+        for _ in range(3):
+            s.next_chunk()
+        assert s.memory.anchor_frame_indices() == [5, 8, 11]  # one candidate per chunk: its newest frame
+        assert [d.action for d in s.memory.stats.anchor_decisions] == [AnchorAction.ADMIT] * 3
+        for _ in range(20):
+            s.next_chunk()
+        decided = s.memory.stats.anchor_decisions
+        assert len(decided) == 23  # chunks 1..23, one decision each
+        assert all(i % 3 == 2 for i in s.memory.anchor_frame_indices())
+
+
+def test_every_frame_as_candidate_fills_the_gcm_with_the_first_chunk(micro_pipe: Pipeline) -> None:
+    """METHOD.md read literally: every frame is a candidate from the start, so the first chunk fills the GCM."""
+    with micro_pipe.session(prompt="ball", seed=0, anchor_every_frame=True, anchor_skip_chunks=0) as s:
         s.next_chunk()
         assert s.memory.anchor_frame_indices() == [0, 1, 2]
         assert [d.action for d in s.memory.stats.anchor_decisions] == [AnchorAction.ADMIT] * 3
-
-
-# ----------------------------------------------------------------------------- APR
-def test_apr_alpha_per_frame_follows_proximity() -> None:
-    alphas = apr_alphas([0, 1, 2, 3, 4, 5], alpha_max=0.8, distance_scale=6.0)
-    assert alphas == pytest.approx([0.8, 0.8, 2 / 3, 0.5, 1 / 3, 1 / 6])
-    assert apr_alphas([7], alpha_max=0.8, distance_scale=6.0) == [0.0]
-    assert apr_alphas([0, 5], alpha_max=1.0, distance_scale=math.inf) == [1.0, 1.0]
-
-
-def _session_before_switch(pipe: Pipeline, **overrides):
-    s = pipe.session(prompt="a red ball in the desert", seed=3, policy="grounded", **overrides)
-    for _ in range(5):
-        s.next_chunk()
-    return s
-
-
-@torch.no_grad()
-def test_apr_with_alpha_one_equals_a_full_recache(micro_pipe: Pipeline) -> None:
-    s = _session_before_switch(micro_pipe, apr_alpha_max=1.0, apr_distance_scale=math.inf)
-    memory = s.memory
-    plan = memory.plan_recache()
-    assert plan is not None and plan.alphas == (1.0,) * 6
-    # The full recache, by hand: re-encode the local frames' clean latents at t=0 with the new prompt.
-    text = micro_pipe.encode_prompt("snow falls")
-    context = micro_pipe.sampler._memory_context(memory, plan.context_slots, plan.context_pos)
-    latents = memory.target_latents(plan)
-    _, kv = micro_pipe.model.forward_chunk(latents, torch.zeros(1, 6), text, torch.tensor(plan.target_pos), context)
-    expected_k = kv.k_lbshd.unflatten(2, (6, -1))
-    anchors_before = memory.k_lbnthd[:, :, list(memory.anchor_slots)].clone()
-
-    s.set_prompt("snow falls")
-    s.apply_pending_events()
-    for i, slot in enumerate(plan.target_slots):
-        assert torch.allclose(memory.k_lbnthd[:, :, slot], expected_k[:, :, i], atol=1e-6)
-    assert torch.equal(memory.k_lbnthd[:, :, list(memory.anchor_slots)], anchors_before)  # asymmetric: anchors kept
-    s.close()
-
-
-@torch.no_grad()
-def test_apr_with_alpha_zero_changes_nothing(micro_pipe: Pipeline) -> None:
-    frames = {}
-    for name, overrides in {"alpha0": dict(apr_alpha_max=0.0), "no_apr": dict(apr=False)}.items():
-        s = _session_before_switch(micro_pipe, **overrides)
-        k_before = s.memory.k_lbnthd.clone()
-        s.set_prompt("snow falls")
-        s.apply_pending_events()
-        assert torch.equal(s.memory.k_lbnthd, k_before)
-        frames[name] = s.next_chunk().frames
-        s.close()
-    assert (frames["alpha0"] == frames["no_apr"]).all()
-
-
-@torch.no_grad()
-def test_apr_blends_each_frame_by_its_alpha(micro_pipe: Pipeline) -> None:
-    full = _session_before_switch(micro_pipe, apr_alpha_max=1.0, apr_distance_scale=math.inf)
-    apr = _session_before_switch(micro_pipe)
-    old_k = apr.memory.k_lbnthd.clone()
-    plan = apr.memory.plan_recache()
-    for s in (full, apr):
-        s.set_prompt("snow falls")
-        s.apply_pending_events()
-    new_k = full.memory.k_lbnthd
-    for slot, alpha in zip(plan.target_slots, plan.alphas):
-        expected = (1 - alpha) * old_k[:, :, slot] + alpha * new_k[:, :, slot]
-        assert torch.allclose(apr.memory.k_lbnthd[:, :, slot], expected, atol=1e-5)
-    assert plan.alphas[-1] == pytest.approx(0.8) and plan.alphas[0] == pytest.approx(1 / 6)
-    full.close()
-    apr.close()
 
 
 # ----------------------------------------------------------------------------- scene cut and baselines

@@ -205,7 +205,7 @@ class StreamMemory:
             self._write(frame_index, FrameRecord(SlotRole.SINK, frame_index, latent_bchw), k_lbthd, v_lbthd)
             return
         # 2. Anchors (GCM): novelty against redundancy.
-        if cfg.uses_anchors:
+        if cfg.uses_anchors and cfg.is_anchor_candidate(frame_index):
             self._update_anchors(frame_index, latent_bchw, k_lbthd, v_lbthd)
         # 3. Local window: evict the oldest when full (never for the full policy).
         if cfg.bounded and cfg.local_frames == 0:

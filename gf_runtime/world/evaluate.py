@@ -47,7 +47,10 @@ EVAL_POLICIES: dict[str, dict[str, object]] = {
     "grounded-no-dual-memory": {"policy": "grounded", "dual_memory": False},
     "grounded-no-dr-rope": {"policy": "grounded", "dr_rope": False},
     "grounded-no-apr": {"policy": "grounded", "apr": False},
+    # METHOD.md's anchor rule read literally (every frame a candidate, the first chunk admitted): see EVAL.md
+    "grounded-first-chunk-anchors": {"policy": "grounded", "anchor_every_frame": True, "anchor_skip_chunks": 0},
 }
+DEFAULT_EVAL_POLICIES = tuple(name for name in EVAL_POLICIES if name != "grounded-first-chunk-anchors")
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ def evaluate_long(
     pipe: Pipeline,
     classifier: FrameClassifier,
     schedule: Sequence[ScheduledEvent],
-    policies: Sequence[str] = tuple(EVAL_POLICIES),
+    policies: Sequence[str] = DEFAULT_EVAL_POLICIES,
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, object]:
@@ -246,6 +249,37 @@ def evaluate_long(
         "policies": {name: r.summary() for name, r in results.items()},
         "_curves": {name: {"consistency": r.per_chunk_consistency, "identity": r.per_chunk_identity, "change": r.per_chunk_change} for name, r in results.items()},
     }
+
+
+def evaluate_long_seeds(
+    pipe: Pipeline,
+    classifier: FrameClassifier,
+    schedule: Sequence[ScheduledEvent],
+    policies: Sequence[str] = DEFAULT_EVAL_POLICIES,
+    seeds: Sequence[int] = (0,),
+    progress: bool = True,
+) -> dict[str, object]:
+    """``evaluate_long`` for each seed; metrics and per-chunk curves are means over the seeds (one stream is one
+    roll of the dice: whether a subject survives a switch differs from seed to seed). Per-seed values are kept."""
+    if not seeds:
+        raise ValueError("give at least one seed")
+    runs = [evaluate_long(pipe, classifier, schedule, policies, seed=seed, progress=progress) for seed in seeds]
+    if len(runs) == 1:
+        return {**runs[0], "seeds": list(seeds)}
+    summaries = [run["policies"] for run in runs]
+    curves = [run["_curves"] for run in runs]
+    mean_policies: dict[str, dict[str, float]] = {}
+    per_seed: dict[str, dict[str, list[float]]] = {}
+    mean_curves: dict[str, dict[str, list[float]]] = {}
+    for name in policies:
+        metrics = summaries[0][name].keys()  # type: ignore[index]
+        per_seed[name] = {m: [float(s[name][m]) for s in summaries] for m in metrics}  # type: ignore[index]
+        mean_policies[name] = {m: float(np.mean(values)) for m, values in per_seed[name].items()}
+        mean_curves[name] = {
+            key: np.mean([c[name][key] for c in curves], axis=0).tolist()  # type: ignore[index]
+            for key in ("consistency", "identity", "change")
+        }
+    return {**runs[0], "seeds": list(seeds), "policies": mean_policies, "per_seed": per_seed, "_curves": mean_curves}
 
 
 def markdown_table(report: dict[str, object]) -> str:
