@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bridge.protocol import Source
+from gf_runtime.engine.events import read_json_file
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,4 @@ def parse_timeline(entries: Any, origin: str = "timeline") -> list[TimelineEvent
 
 
 def load_timeline(path: str | Path) -> list[TimelineEvent]:
-    path = Path(path)
-    try:
-        entries = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"timeline file {path} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"timeline file {path} is not valid JSON: {exc}") from None
-    return parse_timeline(entries, origin=str(path))
+    return parse_timeline(read_json_file(path, "timeline file"), origin=str(path))

@@ -75,15 +75,19 @@ def parse_schedule(entries: Any, origin: str = "events") -> list[ScheduledEvent]
     return sorted(events, key=lambda e: e.at_chunk)
 
 
-def load_schedule(path: str | Path) -> list[ScheduledEvent]:
+def read_json_file(path: str | Path, what: str) -> Any:
+    """A JSON file's content; a missing or malformed file is a ValueError naming ``what`` it was meant to be."""
     path = Path(path)
     try:
-        entries = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except FileNotFoundError:
-        raise ValueError(f"events file {path} does not exist") from None
+        raise ValueError(f"{what} {path} does not exist") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"events file {path} is not valid JSON: {exc}") from None
-    return parse_schedule(entries, origin=str(path))
+        raise ValueError(f"{what} {path} is not valid JSON: {exc}") from None
+
+
+def load_schedule(path: str | Path) -> list[ScheduledEvent]:
+    return parse_schedule(read_json_file(path, "events file"), origin=str(path))
 
 
 def events_by_chunk(schedule: Sequence[ScheduledEvent]) -> dict[int, list[ScheduledEvent]]:
