@@ -9,7 +9,8 @@ import pytest
 from gf_runtime.cli import main
 from gf_runtime.engine.events import parse_schedule
 from gf_runtime.world.classifier import load_classifier
-from gf_runtime.world.evaluate import render_truth, schedule_targets, score_stream, stream_chunks
+from gf_runtime.world.evaluate import chunk_motion, render_truth, schedule_targets, score_stream, stream_chunks
+from gf_runtime.world.render import WorldSim
 
 SCHEDULE = parse_schedule(
     [
@@ -45,6 +46,23 @@ def test_the_renderer_itself_scores_perfectly() -> None:
     assert result.drift == pytest.approx(0.0, abs=1e-6)
     assert result.switch_response_chunks == 0.0
     assert result.switch_smoothness < 20
+
+
+@pytest.mark.parametrize(
+    ("opening", "switch", "expected"),
+    [("a ball bouncing", "still", "still"), ("a ball bouncing", "moving left", "left"),
+     ("a ball bouncing", "moving right", "right"), ("a still ball", "bouncing", "bounces")],
+)
+def test_chunk_motion_reads_the_first_chunk_after_a_motion_switch(opening: str, switch: str, expected: str) -> None:
+    # the first frame after a switch still shows where the old motion left the subject (a bounce lands between
+    # the first and second frame); every phase of the bounce is tried
+    classifier = load_classifier()
+    for seed in range(12):
+        sim = WorldSim(opening + " in the grassland with a static camera", seed=seed)
+        sim.advance(seed)
+        sim.set_prompt(switch)
+        frames, _ = sim.clip(CHUNK)
+        assert chunk_motion(classifier.predict(frames), slice(0, CHUNK)) == expected, seed
 
 
 def test_metrics_notice_a_stream_that_ignores_the_switches() -> None:

@@ -39,6 +39,7 @@ HORIZON_MULTIPLE = 10  # streams run at least this many training horizons
 RESPONSE_MAJORITY = 2 / 3  # a chunk "follows" a prompt when this share of its frames does
 MOTION_DX_THRESHOLD = 0.5  # pixels per frame
 BOUNCE_Y_STD = 2.0  # pixels
+LANDED_DY = 0.5  # pixels: a last step this small after a drop means the subject has landed, not bounced
 
 EVAL_POLICIES: dict[str, dict[str, object]] = {
     "self_forcing": {"policy": "self_forcing"},
@@ -130,11 +131,16 @@ def frame_statistics(frames: np.ndarray) -> np.ndarray:
 
 
 def chunk_motion(pred: FramePredictions, frames: slice) -> str:
-    """The subject's motion over a chunk from the classifier's positions."""
+    """The subject's motion over a chunk from the classifier's positions.
+
+    A switch away from bouncing lands the subject between the chunk's first and second frames (the first still
+    shows where the bounce left it): one drop and then a level step is a landing, not a bounce. A real bounce
+    never ends a chunk that varied this much with a level step (its apex is flat only when the chunk is).
+    """
     x, y = pred.x[frames], pred.y[frames]
     dx = np.diff(x)
     dx = (dx + 32) % 64 - 32  # wrap around the frame
-    if len(y) > 1 and y.std() > BOUNCE_Y_STD:
+    if len(y) > 1 and y.std() > BOUNCE_Y_STD and abs(y[-1] - y[-2]) > LANDED_DY:
         return "bounces"
     if len(dx) and dx.mean() < -MOTION_DX_THRESHOLD:
         return "left"

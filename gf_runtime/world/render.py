@@ -16,7 +16,7 @@ from gf_runtime.world.prompt import BIOMES, COLORS, MOTIONS, PANS, SHAPES, World
 FRAME_SIZE = 64
 PANORAMA_WIDTH = 256  # background repeats every this many pixels
 HORIZON_FRACTION = 0.62  # sky above, ground below
-SUBJECT_SIZE_FRACTION = 0.22
+SUBJECT_SIZE_FRACTION = 0.32
 SUBJECT_SPEED = 1.5  # pixels per frame (left / right)
 PAN_SPEED = 1.5  # pixels per frame
 BOUNCE_HEIGHT_FRACTION = 0.3
