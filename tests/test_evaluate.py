@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from gf_runtime.cli import main
 from gf_runtime.engine.events import parse_schedule
 from gf_runtime.world.classifier import load_classifier
-from gf_runtime.world.evaluate import chunk_motion, render_truth, schedule_targets, score_stream, stream_chunks
+from gf_runtime.world.evaluate import moving_average, chunk_motion, render_truth, schedule_targets, score_stream, stream_chunks
 from gf_runtime.world.render import WorldSim
 
 SCHEDULE = parse_schedule(
@@ -63,6 +64,13 @@ def test_chunk_motion_reads_the_first_chunk_after_a_motion_switch(opening: str, 
         sim.set_prompt(switch)
         frames, _ = sim.clip(CHUNK)
         assert chunk_motion(classifier.predict(frames), slice(0, CHUNK)) == expected, seed
+
+
+def test_plotted_curves_do_not_dip_at_the_ends() -> None:
+    # the per-chunk curves are smoothed for the PNG; a flat curve must stay flat up to its first and last chunk
+    flat = np.full(10, 0.9)
+    assert np.allclose(moving_average(flat, 3), flat)
+    assert np.allclose(moving_average(np.array([0.0, 3.0, 0.0, 3.0]), 3), [1.5, 1.0, 2.0, 1.5])
 
 
 def test_metrics_notice_a_stream_that_ignores_the_switches() -> None:

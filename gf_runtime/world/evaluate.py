@@ -303,6 +303,12 @@ def markdown_table(report: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def moving_average(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average that averages only the values present at the ends (no dip towards zero there)."""
+    kernel = np.ones(width)
+    return np.convolve(values, kernel, mode="same") / np.convolve(np.ones_like(values), kernel, mode="same")
+
+
 def plot_curves(report: dict[str, object], path: Path, chunk_frames: int) -> None:
     import matplotlib
 
@@ -318,7 +324,7 @@ def plot_curves(report: dict[str, object], path: Path, chunk_frames: int) -> Non
     for ax, (key, title) in zip(axes, titles):
         for name, data in curves.items():
             values = np.asarray(data[key])
-            smooth = np.convolve(values, np.ones(3) / 3, mode="same") if key != "change" else values
+            smooth = moving_average(values, 3) if key != "change" else values
             ax.plot(np.arange(len(values)), smooth, label=name, linewidth=1.2 if name == "grounded" else 0.8)
         for chunk in report["switch_chunks"]:  # type: ignore[union-attr]
             ax.axvline(chunk, color="grey", linestyle=":", linewidth=0.8)
