@@ -51,3 +51,15 @@ def test_clips_switch_prompts_inside_and_use_the_anchor_layout() -> None:
     assert all(len(set(c.chunk_prompts)) == 2 for c in clips)  # exactly one switch inside each clip
     assert clip_positions(12, 3, anchor_layout=True) == [0, 0, 0, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert clip_positions(12, 3, anchor_layout=False) == list(range(12))
+
+
+def test_spread_anchor_clips_take_each_anchor_frame_from_its_own_moment() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        spread = sample_clip(rng, 12, 3, anchor_layout=True, spread_anchors=True)
+        gaps = np.diff(spread.frame_times)
+        assert (gaps[:3] >= 3).all()  # anchor frames apart from each other and from the local frames
+        assert (gaps[3:] == 1).all()  # the local frames and the chunk are consecutive
+        plain = sample_clip(rng, 12, 3, anchor_layout=True)
+        gaps = np.diff(plain.frame_times)
+        assert (gaps[:2] == 1).all() and gaps[2] >= 3 and (gaps[3:] == 1).all()

@@ -4,6 +4,8 @@ Two layouts, both ``horizon_frames`` long and cut into chunks:
 - contiguous: frames t..t+H-1 at temporal positions 0..H-1 (what a stream looks like inside the horizon);
 - anchor: the first chunk comes from long before the rest and sits at the anchor position, the rest at the
   positions just below the horizon, exactly as DR-RoPE lays out anchors + local memory + chunk at inference.
+  With ``spread_anchors`` each of the first chunk's frames is from its own moment (a gap, and maybe a switch,
+  between them), as the GCM holds one frame per chunk from different times; otherwise they are consecutive.
 Each chunk carries the text of the last prompt given (a switch prompt names only what changes).
 """
 
@@ -33,6 +35,7 @@ SWITCH_WEIGHTS = (0.45, 0.25, 0.1, 0.1, 0.05, 0.05)
 class ClipSample:
     frames: np.ndarray  # uint8 (F, H, W, 3)
     subject_xy: np.ndarray  # float (F, 2): subject centre per frame, pixels
+    frame_times: np.ndarray  # int (F,): the world's time at each frame
     chunk_prompts: tuple[str, ...]  # the text conditioning each chunk
     anchor_layout: bool
 
@@ -64,6 +67,7 @@ def sample_clip(
     anchor_layout: bool,
     switch_prob: float = 0.5,
     max_gap: int = 160,
+    spread_anchors: bool = False,
 ) -> ClipSample:
     n_chunks = horizon_frames // chunk_frames
     opening = random_prompt(rng)
@@ -73,30 +77,46 @@ def sample_clip(
     switch_chunk = int(rng.integers(1, n_chunks)) if rng.random() < switch_prob else -1
     frames: list[np.ndarray] = []
     positions: list[tuple[float, float]] = []
+    times: list[int] = []
     prompts: list[str] = []
+
+    def wait(gap: int) -> None:
+        """Let ``gap`` frames pass; the world may change while the anchors wait."""
+        nonlocal text
+        if rng.random() < switch_prob:
+            step_at = int(rng.integers(gap))
+            sim.advance(step_at)
+            new = switch_prompt(rng, sim.attrs)
+            sim.set_prompt(new)
+            text = new.text()
+            sim.advance(gap - step_at)
+        else:
+            sim.advance(gap)
+
     for chunk in range(n_chunks):
         if anchor_layout and chunk == 1:
-            gap = int(rng.integers(chunk_frames, max_gap))
-            if rng.random() < switch_prob:  # the world may have changed while the anchors waited
-                step_at = int(rng.integers(gap))
-                sim.advance(step_at)
-                new = switch_prompt(rng, sim.attrs)
-                sim.set_prompt(new)
-                text = new.text()
-                sim.advance(gap - step_at)
-            else:
-                sim.advance(gap)
+            wait(int(rng.integers(chunk_frames, max_gap)))
         if chunk == switch_chunk:
             new = switch_prompt(rng, sim.attrs)
             sim.set_prompt(new)
             text = new.text()
-        clip, labels = sim.clip(chunk_frames)
+        if anchor_layout and spread_anchors and chunk == 0:
+            moments = []
+            for f in range(chunk_frames):
+                if f:
+                    wait(int(rng.integers(chunk_frames, max_gap // chunk_frames)))
+                moments.append(sim.step())
+            clip, labels = np.stack([m[0] for m in moments]), [m[1] for m in moments]
+        else:
+            clip, labels = sim.clip(chunk_frames)
         frames.append(clip)
         positions.extend((label.x, label.y) for label in labels)
+        times.extend(label.t for label in labels)
         prompts.append(text)
     return ClipSample(
         frames=np.concatenate(frames),
         subject_xy=np.array(positions, dtype=np.float32),
+        frame_times=np.array(times, dtype=np.int64),
         chunk_prompts=tuple(prompts),
         anchor_layout=anchor_layout,
     )

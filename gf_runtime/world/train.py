@@ -61,6 +61,7 @@ class WorldTrainConfig:
     inference_timestep_prob: float = 0.5
     switch_prob: float = 0.5
     anchor_layout_prob: float = 0.3
+    spread_anchors: bool = False  # anchor-layout clips take each anchor frame from its own moment, as the GCM does
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
@@ -199,7 +200,8 @@ def train_dit(
     for step in bar:
         anchor_layout = bool(rng.random() < config.anchor_layout_prob)
         clips = [
-            sample_clip(rng, config.horizon_frames, config.chunk_frames, anchor_layout, config.switch_prob)
+            sample_clip(rng, config.horizon_frames, config.chunk_frames, anchor_layout, config.switch_prob,
+                        spread_anchors=config.spread_anchors)
             for _ in range(config.dit_batch)
         ]
         frames = np.stack([c.frames for c in clips])  # (B, F, H, W, 3)
