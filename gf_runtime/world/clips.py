@@ -80,15 +80,19 @@ def sample_clip(
     times: list[int] = []
     prompts: list[str] = []
 
+    def switch() -> None:
+        """A prompt switch now: the world changes what it names, and the text conditions the chunks from here."""
+        nonlocal text
+        new = switch_prompt(rng, sim.attrs)
+        sim.set_prompt(new)
+        text = new.text()
+
     def wait(gap: int) -> None:
         """Let ``gap`` frames pass; the world may change while the anchors wait."""
-        nonlocal text
         if rng.random() < switch_prob:
             step_at = int(rng.integers(gap))
             sim.advance(step_at)
-            new = switch_prompt(rng, sim.attrs)
-            sim.set_prompt(new)
-            text = new.text()
+            switch()
             sim.advance(gap - step_at)
         else:
             sim.advance(gap)
@@ -97,9 +101,7 @@ def sample_clip(
         if anchor_layout and chunk == 1:
             wait(int(rng.integers(chunk_frames, max_gap)))
         if chunk == switch_chunk:
-            new = switch_prompt(rng, sim.attrs)
-            sim.set_prompt(new)
-            text = new.text()
+            switch()
         if anchor_layout and spread_anchors and chunk == 0:
             moments = []
             for f in range(chunk_frames):

@@ -65,7 +65,7 @@ class WorldTrainConfig:
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
-    # EMA and loss stay fp32): 1.4x the steps per hour on a CPU with AVX512-BF16 (BENCHMARKS.md)
+    # EMA and loss stay fp32): 1.3x the steps per hour on a CPU with AVX512-BF16 (BENCHMARKS.md)
     bf16_autocast: bool = True
 
     def spec(self) -> PipelineSpec:
