@@ -92,7 +92,7 @@ def run_onnx_benchmark(
     import numpy as np
     import torch
 
-    from gf_runtime.benchmarks.speed import machine_description
+    from gf_runtime.machine import machine_description
     from gf_runtime.engine.pipeline import load_pipeline
 
     from export.exporter import export_pipeline, source_identity

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from gf_runtime import load_pipeline
+from gf_runtime.cli import TRAIN_PRECISIONS, build_parser
+from gf_runtime.machine import cpu_computes_bf16_natively
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.train import WorldTrainConfig, train_world
@@ -63,3 +66,19 @@ def test_spread_anchor_clips_take_each_anchor_frame_from_its_own_moment() -> Non
         plain = sample_clip(rng, 12, 3, anchor_layout=True)
         gaps = np.diff(plain.frame_times)
         assert (gaps[:2] == 1).all() and gaps[2] >= 3 and (gaps[3:] == 1).all()
+
+
+def test_training_report_records_the_precision_this_cpu_trained_in(two_runs: tuple[Path, Path, dict]) -> None:
+    # the default precision is decided by the CPU (emulated bf16 is ~11x slower than fp32); the report says which
+    _, _, report = two_runs
+    assert report["config"]["bf16_autocast"] is cpu_computes_bf16_natively()
+    assert torch.backends.cpu.get_cpu_capability() in report["machine"]
+
+
+@pytest.mark.parametrize("word, forced", [("bf16", True), ("fp32", False)])
+def test_train_precision_flag_overrides_the_cpu_choice(word: str, forced: bool) -> None:
+    args = build_parser().parse_args(["train", "world", "--precision", word])
+    config = WorldTrainConfig(bf16_autocast=TRAIN_PRECISIONS[args.precision])
+    assert config.resolved().bf16_autocast is forced and config.uses_bf16 is forced
+    auto = build_parser().parse_args(["train", "world"])
+    assert WorldTrainConfig(bf16_autocast=TRAIN_PRECISIONS[auto.precision]).resolved().bf16_autocast is cpu_computes_bf16_natively()

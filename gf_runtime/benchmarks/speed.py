@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
 import resource
 import statistics
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch
 from gf_runtime.engine.events import ScheduledEvent
 from gf_runtime.engine.pipeline import load_pipeline
 from gf_runtime.engine.stream import run_stream
+from gf_runtime.machine import machine_description
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,6 @@ def _window_median(values: list[float], window: tuple[int, int]) -> float | None
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def machine_description(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
 def run_speed_benchmark(

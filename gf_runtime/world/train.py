@@ -14,7 +14,6 @@ import copy
 import dataclasses
 import json
 import logging
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from gf_runtime.config import MODEL_PRESETS, LatentGeometry, PipelineSpec, SamplerConfig
+from gf_runtime.machine import cpu_computes_bf16_natively, machine_description
 from gf_runtime.model.checkpoint import save_checkpoint
 from gf_runtime.model.dit import CausalWanDiT
 from gf_runtime.model.layers import init_random_weights
@@ -65,8 +65,17 @@ class WorldTrainConfig:
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
-    # EMA and loss stay fp32): 1.3x the steps per hour on a CPU with AVX512-BF16 (BENCHMARKS.md)
-    bf16_autocast: bool = True
+    # EMA and loss stay fp32): 1.3x the steps per hour on a CPU with AVX512-BF16 or AMX, but 11x slower than fp32
+    # where bf16 is emulated (AVX2; BENCHMARKS.md). None: on exactly where the CPU computes bf16 natively.
+    bf16_autocast: bool | None = None
+
+    @property
+    def uses_bf16(self) -> bool:
+        return cpu_computes_bf16_natively() if self.bf16_autocast is None else self.bf16_autocast
+
+    def resolved(self) -> "WorldTrainConfig":
+        """This config with the machine-dependent choices made (what a training report records)."""
+        return dataclasses.replace(self, bf16_autocast=self.uses_bf16)
 
     def spec(self) -> PipelineSpec:
         return PipelineSpec(
@@ -164,7 +173,7 @@ def _sample_timesteps(
 
 
 def _autocast(config: WorldTrainConfig) -> torch.autocast:
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16_autocast)
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.uses_bf16)
 
 
 def train_dit(
@@ -263,6 +272,8 @@ def _plot_losses(vae_losses: list[float], dit_log: list[dict[str, float]], path:
 
 
 def train_world(config: WorldTrainConfig, out_dir: Path, progress: bool = True) -> dict[str, object]:
+    config = config.resolved()
+    logger.info("training in %s", "bf16 autocast" if config.bf16_autocast else "fp32")
     torch.set_num_threads(config.threads)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -290,7 +301,7 @@ def train_world(config: WorldTrainConfig, out_dir: Path, progress: bool = True) 
         "final_dit_loss": dit_log[-1]["loss"] if dit_log else None,
         "dit_parameters": sum(p.numel() for p in model.parameters()),
         "vae_parameters": sum(p.numel() for p in vae.parameters()),
-        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "machine": f"{machine_description(torch.device('cpu'))}, torch {torch.__version__}",
         "date": time.strftime("%Y-%m-%d"),
     }
     _write_model_card(out_dir, report)
@@ -324,7 +335,8 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   loss {report['final_dit_loss']:.4f}.
 - **Time**: VAE {report['vae_seconds']} s, DiT {report['dit_seconds']} s, total {report['total_seconds']} s on
   {report['machine']} ({report['date']}).
-- **Reproduce**: `gf train world --seed {cfg['seed']}` (same seed, same data, same weights on the same machine).
+- **Reproduce**: `gf train world --seed {cfg['seed']} --precision {'bf16' if cfg.get('bf16_autocast') else 'fp32'}` (same seed, same data, same weights on the same
+  machine; the default `--precision auto` picks bf16 only where the CPU computes it natively).
 
 ![loss](loss.png)
 """
