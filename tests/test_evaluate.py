@@ -66,6 +66,15 @@ def test_chunk_motion_reads_the_first_chunk_after_a_motion_switch(opening: str, 
         assert chunk_motion(classifier.predict(frames), slice(0, CHUNK)) == expected, seed
 
 
+def test_chunk_motion_reads_every_chunk_of_a_bounce_including_its_apex() -> None:
+    # near the apex the subject hardly moves within a chunk; it is still off the ground
+    sim = WorldSim("a blue cube bouncing in the desert with a static camera", seed=3)
+    frames, _ = sim.clip(CHUNK * 24)  # several whole bounces
+    pred = load_classifier().predict(frames)
+    motions = [chunk_motion(pred, slice(c * CHUNK, (c + 1) * CHUNK)) for c in range(24)]
+    assert motions == ["bounces"] * 24
+
+
 def test_plotted_curves_do_not_dip_at_the_ends() -> None:
     # the per-chunk curves are smoothed for the PNG; a flat curve must stay flat up to its first and last chunk
     flat = np.full(10, 0.9)

@@ -31,7 +31,7 @@ from gf_runtime.engine.session import Chunk
 from gf_runtime.engine.stream import opening_prompt, run_stream
 from gf_runtime.world.classifier import FrameClassifier, FramePredictions
 from gf_runtime.world.prompt import BIOMES, COLORS, SHAPES, WorldPrompt, parse_prompt
-from gf_runtime.world.render import WorldSim
+from gf_runtime.world.render import WorldSim, ground_line_y
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ RESPONSE_MAJORITY = 2 / 3  # a chunk "follows" a prompt when this share of its f
 MOTION_DX_THRESHOLD = 0.5  # pixels per frame
 BOUNCE_Y_STD = 2.0  # pixels
 LANDED_DY = 0.5  # pixels: a last step this small after a drop means the subject has landed, not bounced
+BOUNCE_LIFT = 3.0  # pixels above the ground line: only a bouncing subject leaves the ground
 
 EVAL_POLICIES: dict[str, dict[str, object]] = {
     "self_forcing": {"policy": "self_forcing"},
@@ -133,13 +134,17 @@ def frame_statistics(frames: np.ndarray) -> np.ndarray:
 def chunk_motion(pred: FramePredictions, frames: slice) -> str:
     """The subject's motion over a chunk from the classifier's positions.
 
-    A switch away from bouncing lands the subject between the chunk's first and second frames (the first still
-    shows where the bounce left it): one drop and then a level step is a landing, not a bounce. A real bounce
-    never ends a chunk that varied this much with a level step (its apex is flat only when the chunk is).
+    A bouncing subject is off the ground at the chunk's last frame (near the apex it hardly moves within a
+    chunk), or its height varied over the chunk; a still or walking one stands on the ground line. A switch away
+    from bouncing lands the subject between the chunk's first and second frames (the first still shows where the
+    bounce left it): one drop and then a level step is a landing, not a bounce. A real bounce never ends a chunk
+    that varied this much with a level step (its apex is flat only when the chunk is).
     """
     x, y = pred.x[frames], pred.y[frames]
     dx = np.diff(x)
     dx = (dx + 32) % 64 - 32  # wrap around the frame
+    if len(y) and ground_line_y() - y[-1] > BOUNCE_LIFT:
+        return "bounces"
     if len(y) > 1 and y.std() > BOUNCE_Y_STD and abs(y[-1] - y[-2]) > LANDED_DY:
         return "bounces"
     if len(dx) and dx.mean() < -MOTION_DX_THRESHOLD:

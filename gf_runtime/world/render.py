@@ -73,6 +73,12 @@ class WorldState:
     layout_seed: int
 
 
+def ground_line_y(size: int = FRAME_SIZE) -> float:
+    """The subject's centre row when it stands on the ground (still, moving, or at the bottom of a bounce)."""
+    horizon = int(round(size * HORIZON_FRACTION))
+    return horizon + (size - horizon) * 0.45
+
+
 def _shape_mask(shape: str, size: int) -> np.ndarray:
     """(size, size) bool mask of a subject shape."""
     coords = (np.arange(size) + 0.5) / size * 2 - 1  # [-1, 1]
@@ -141,7 +147,7 @@ class WorldSim:
         self.state.camera = float(self.rng.uniform(0, PANORAMA_WIDTH))
 
     def ground_y(self) -> float:
-        return self.horizon + (self.size - self.horizon) * 0.45
+        return ground_line_y(self.size)
 
     def _bounce_y(self) -> float:
         return self.ground_y() - abs(np.sin(self.state.phase)) * self.size * BOUNCE_HEIGHT_FRACTION
