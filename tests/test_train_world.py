@@ -15,7 +15,8 @@ from gf_runtime.cli import TRAIN_PRECISIONS, build_parser
 from gf_runtime.machine import cpu_computes_bf16_natively
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
-from gf_runtime.world.train import WorldTrainConfig, train_world
+from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, ground_line_y
+from gf_runtime.world.train import WorldTrainConfig, _vae_batch, train_world
 
 TINY_BUDGET = dict(vae_steps=3, vae_batch=4, dit_steps=3, dit_batch=2, log_every=1, warmup_steps=1)
 
@@ -82,3 +83,14 @@ def test_train_precision_flag_overrides_the_cpu_choice(word: str, forced: bool) 
     assert config.resolved().bf16_autocast is forced and config.uses_bf16 is forced
     auto = build_parser().parse_args(["train", "world"])
     assert WorldTrainConfig(bf16_autocast=TRAIN_PRECISIONS[auto.precision]).resolved().bf16_autocast is cpu_computes_bf16_natively()
+
+
+def test_vae_bounce_fraction_puts_that_share_of_subjects_off_the_ground_at_every_height() -> None:
+    # a bouncing subject visits every sub-cell offset; the VAE must see them all (EVAL.md)
+    heights = lambda fraction: ground_line_y() - _vae_batch(np.random.default_rng(0), 400, fraction)[1][:, 1]
+    natural, bouncing = heights(0.0), heights(0.6)
+    assert (bouncing > 0.5).mean() > (natural > 0.5).mean() + 0.3
+    apex = BOUNCE_HEIGHT_FRACTION * FRAME_SIZE
+    lifted = bouncing[bouncing > 0.5]
+    counts = np.histogram(lifted, bins=4, range=(0.0, apex))[0]
+    assert counts.min() > 0.5 * counts.max()  # spread over the bounce, not piled near the apex

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gf_runtime.world import BIOMES, COLORS, SHAPES, WorldPrompt, WorldSim, parse_prompt
-from gf_runtime.world.render import FRAME_SIZE, SUBJECT_RGB, SUBJECT_SPEED
+from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, SUBJECT_RGB, SUBJECT_SPEED
 
 
 def _wrapped_delta(after: float, before: float, size: int = FRAME_SIZE) -> float:
@@ -133,6 +133,22 @@ def test_bouncing_subject_moves_up_and_down_in_place() -> None:
     assert len({lb.x for lb in labels}) == 1
     assert ys.max() - ys.min() > 0.2 * FRAME_SIZE
     assert np.all(ys <= world.ground_y() + 1e-6)  # never below the ground
+
+
+@pytest.mark.parametrize("height", [0.0, 0.3, 1.0])
+def test_place_in_bounce_puts_the_subject_at_that_height_and_it_keeps_bouncing(height: float) -> None:
+    world = WorldSim(_full(motion="bounces"), seed=5)
+    world.place_in_bounce(height)
+    assert world.label().y == pytest.approx(world.ground_y() - height * BOUNCE_HEIGHT_FRACTION * FRAME_SIZE)
+    _, labels = world.clip(12)
+    assert max(lb.y for lb in labels) - min(lb.y for lb in labels) > 0.2 * FRAME_SIZE
+
+
+def test_place_in_bounce_refuses_a_subject_that_does_not_bounce_and_heights_outside_the_bounce() -> None:
+    with pytest.raises(ValueError, match="bounces"):
+        WorldSim(_full(motion="still"), seed=0).place_in_bounce(0.5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        WorldSim(_full(motion="bounces"), seed=0).place_in_bounce(1.5)
 
 
 def test_still_subject_keeps_its_position() -> None:

@@ -149,6 +149,15 @@ class WorldSim:
     def ground_y(self) -> float:
         return ground_line_y(self.size)
 
+    def place_in_bounce(self, height_fraction: float) -> None:
+        """Put a bouncing subject at ``height_fraction`` (0 = on the ground, 1 = the apex) of its bounce, rising."""
+        if self.state.attrs.motion != "bounces":
+            raise ValueError("place_in_bounce needs a bouncing subject; set its motion to 'bounces' first")
+        if not 0.0 <= height_fraction <= 1.0:
+            raise ValueError(f"height_fraction must be in [0, 1], got {height_fraction}")
+        self.state.phase = float(np.arcsin(height_fraction))
+        self.state.y = self._bounce_y()
+
     def _bounce_y(self) -> float:
         return self.ground_y() - abs(np.sin(self.state.phase)) * self.size * BOUNCE_HEIGHT_FRACTION
 

@@ -50,6 +50,10 @@ class WorldTrainConfig:
     vae_lr: float = 1e-3
     vae_latent_noise: float = 0.1
     vae_width: int = 48
+    # Fraction of the VAE's frames whose subject bounces, placed at a uniformly drawn height: a walking or still
+    # subject always stands on one row, a bouncing one visits every sub-cell offset and is lost by an encoder
+    # that has seen too few of them (EVAL.md). The rest are random prompts (a quarter of those bounce too).
+    vae_bounce_fraction: float = 0.0
     vae_subject_loss_weight: float = 16.0  # the subject is under a tenth of the pixels; without this the VAE blurs it away
     # DiT
     dit_steps: int = 6000
@@ -90,12 +94,21 @@ class WorldTrainConfig:
 
 
 # ----------------------------------------------------------------------------------------------- VAE
-def _vae_batch(rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random frames (N, H, W, 3) uint8 and their subjects' centres (N, 2) in pixels."""
+def _vae_batch(rng: np.random.Generator, batch: int, bounce_fraction: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Random frames (N, H, W, 3) uint8 and their subjects' centres (N, 2) in pixels.
+
+    A ``bounce_fraction`` of them show a bouncing subject at a height drawn uniformly over the bounce.
+    """
     frames, subject_xy = [], []
     for _ in range(batch):
-        sim = WorldSim(random_prompt(rng), seed=int(rng.integers(2**31)))
+        prompt = random_prompt(rng)
+        bounce = bool(rng.random() < bounce_fraction)
+        if bounce:
+            prompt = dataclasses.replace(prompt, motion="bounces")
+        sim = WorldSim(prompt, seed=int(rng.integers(2**31)))
         sim.advance(int(rng.integers(0, 30)))
+        if bounce:
+            sim.place_in_bounce(float(rng.random()))
         label = sim.label()
         frames.append(sim.render())
         subject_xy.append((label.x, label.y))
@@ -116,7 +129,7 @@ def train_vae(config: WorldTrainConfig, progress: bool = True) -> tuple[TinyVae,
     gen = torch.Generator().manual_seed(config.seed)
     subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
     for _ in tqdm(range(config.vae_steps), desc="vae", disable=not progress):
-        frames, subject_xy = _vae_batch(rng, config.vae_batch)
+        frames, subject_xy = _vae_batch(rng, config.vae_batch, config.vae_bounce_fraction)
         pixels = _to_pixels(frames)
         z = vae.encode_raw(pixels)
         z_noisy = z + config.vae_latent_noise * z.detach().std() * torch.randn(z.shape, generator=gen)
@@ -322,6 +335,8 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
 | VAE | `TinyVae`, per-frame conv autoencoder, 64×64×3 ↔ 8×8×16 | {report['vae_parameters']:,} |
 | text | `WorldTextEncoder`: prompt parser → attribute tokens → learned 64-d embeddings | {len(__import__('gf_runtime.world.prompt', fromlist=['ALL_TOKENS']).ALL_TOKENS) * 64:,} |
 
+- **VAE data**: single rendered frames; {cfg.get('vae_bounce_fraction', 0.0):.0%} of them show a bouncing subject at a height
+  drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}); prompt switches inside {cfg['switch_prob']:.0%} of clips
   (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}).
