@@ -16,7 +16,7 @@ from gf_runtime.machine import cpu_computes_bf16_natively
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, ground_line_y
-from gf_runtime.world.train import WorldTrainConfig, _vae_batch, train_world
+from gf_runtime.world.train import WorldTrainConfig, _reproduce_command, _vae_batch, train_world
 
 TINY_BUDGET = dict(vae_steps=3, vae_batch=4, dit_steps=3, dit_batch=2, log_every=1, warmup_steps=1)
 
@@ -94,3 +94,11 @@ def test_vae_bounce_fraction_puts_that_share_of_subjects_off_the_ground_at_every
     lifted = bouncing[bouncing > 0.5]
     counts = np.histogram(lifted, bins=4, range=(0.0, apex))[0]
     assert counts.min() > 0.5 * counts.max()  # spread over the bounce, not piled near the apex
+
+
+def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call_otherwise() -> None:
+    recipe = dataclasses.asdict(WorldTrainConfig(seed=4, bf16_autocast=False))
+    assert _reproduce_command(recipe) == "`gf train world --seed 4 --precision fp32`"
+    assert _reproduce_command({**recipe, "dit_steps": 10}) == "`gf train world --seed 4 --precision fp32 --dit-steps 10`"
+    changed = _reproduce_command({**recipe, "vae_width": 64})
+    assert "vae_width=64" in changed and "gf train world" not in changed.split("(not")[0]

@@ -321,6 +321,22 @@ def train_world(config: WorldTrainConfig, out_dir: Path, progress: bool = True) 
     return report
 
 
+CLI_TRAIN_FLAGS = {"dit_steps": "--dit-steps", "vae_steps": "--vae-steps", "threads": "--threads"}
+
+
+def _reproduce_command(cfg: dict[str, object]) -> str:
+    """The `gf train world` command that trains with ``cfg``, or the Python call where the CLI cannot say it."""
+    precision = "bf16" if cfg.get("bf16_autocast") else "fp32"
+    recipe = dataclasses.asdict(WorldTrainConfig(seed=int(cfg["seed"]), bf16_autocast=bool(cfg.get("bf16_autocast"))))  # type: ignore[call-overload]
+    changed = {k: v for k, v in cfg.items() if k in recipe and recipe[k] != v}
+    flags = "".join(f" {CLI_TRAIN_FLAGS[k]} {v}" for k, v in changed.items() if k in CLI_TRAIN_FLAGS)
+    others = {k: v for k, v in changed.items() if k not in CLI_TRAIN_FLAGS}
+    if not others:
+        return f"`gf train world --seed {cfg['seed']} --precision {precision}{flags}`"
+    args = ", ".join(f"{k}={v!r}" for k, v in {"seed": cfg["seed"], **changed, "bf16_autocast": cfg.get("bf16_autocast")}.items())
+    return f"`train_world(WorldTrainConfig({args}), out_dir)` (not the shipped recipe: the CLI trains that one)"
+
+
 def _write_model_card(out_dir: Path, report: dict[str, object]) -> None:
     cfg = report["config"]
     assert isinstance(cfg, dict)
@@ -350,7 +366,7 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   loss {report['final_dit_loss']:.4f}.
 - **Time**: VAE {report['vae_seconds']} s, DiT {report['dit_seconds']} s, total {report['total_seconds']} s on
   {report['machine']} ({report['date']}).
-- **Reproduce**: `gf train world --seed {cfg['seed']} --precision {'bf16' if cfg.get('bf16_autocast') else 'fp32'}` (same seed, same data, same weights on the same
+- **Reproduce**: {_reproduce_command(cfg)} (same seed, same data, same weights on the same
   machine; the default `--precision auto` picks bf16 only where the CPU computes it natively).
 
 ![loss](loss.png)
