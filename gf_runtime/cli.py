@@ -144,9 +144,9 @@ def _run_train_world(args: argparse.Namespace) -> int:
     import dataclasses
 
     from gf_runtime.world.files import DEFAULT_MODEL_DIR
-    from gf_runtime.world.train import WorldTrainConfig, train_world
+    from gf_runtime.world.train import CLI_TRAIN_FLAGS, WorldTrainConfig, train_world
 
-    overrides = {k: v for k, v in (("dit_steps", args.dit_steps), ("vae_steps", args.vae_steps), ("threads", args.threads)) if v is not None}
+    overrides = {k: getattr(args, k) for k in CLI_TRAIN_FLAGS if getattr(args, k) is not None}
     config = dataclasses.replace(WorldTrainConfig(seed=args.seed, bf16_autocast=TRAIN_PRECISIONS[args.precision]), **overrides)
     report = train_world(config, args.out or DEFAULT_MODEL_DIR)
     print(json.dumps({k: v for k, v in report.items() if k != "config"}))

@@ -321,6 +321,7 @@ def train_world(config: WorldTrainConfig, out_dir: Path, progress: bool = True) 
     return report
 
 
+# WorldTrainConfig fields that `gf train world` can override, and their flags (the CLI reads its overrides from here)
 CLI_TRAIN_FLAGS = {"dit_steps": "--dit-steps", "vae_steps": "--vae-steps", "threads": "--threads"}
 
 
