@@ -16,7 +16,14 @@ from gf_runtime.machine import cpu_computes_bf16_natively
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, ground_line_y
-from gf_runtime.world.train import WorldTrainConfig, _reproduce_command, _vae_batch, train_world
+from gf_runtime.world.classifier import load_classifier
+from gf_runtime.world.train import (
+    WorldTrainConfig,
+    _context_only_where_drifted,
+    _reproduce_command,
+    _vae_batch,
+    train_world,
+)
 
 TINY_BUDGET = dict(vae_steps=3, vae_batch=4, dit_steps=3, dit_batch=2, log_every=1, warmup_steps=1)
 
@@ -67,6 +74,37 @@ def test_spread_anchor_clips_take_each_anchor_frame_from_its_own_moment() -> Non
         plain = sample_clip(rng, 12, 3, anchor_layout=True)
         gaps = np.diff(plain.frame_times)
         assert (gaps[:2] == 1).all() and gaps[2] >= 3 and (gaps[3:] == 1).all()
+
+
+def test_drifted_context_clips_show_another_shape_only_in_the_local_chunks() -> None:
+    # the anchors and the last chunk show the true subject; the local chunks between them a drifted one, in the
+    # same place (read by the shipped frame classifier from the rendered frames)
+    rng = np.random.default_rng(2)
+    classifier = load_classifier()
+    for _ in range(4):
+        clip = sample_clip(rng, 12, 3, anchor_layout=True, switch_prob=0.0, drifted_context=True)
+        pred = classifier.predict(clip.frames)
+        anchors, local, last = pred.shape[:3], pred.shape[3:9], pred.shape[9:]
+        assert clip.drifted_context
+        assert len(set(anchors)) == 1 and set(last) == set(anchors)
+        assert not set(local) & set(anchors)
+        assert np.abs(pred.x[3:] - clip.subject_xy[3:, 0]).max() < 3.0  # the drifted subject is where the true one is
+    with pytest.raises(ValueError, match="anchor layout"):
+        sample_clip(rng, 12, 3, anchor_layout=False, drifted_context=True)
+
+
+def test_drifted_context_clips_train_only_their_last_chunk() -> None:
+    rng = np.random.default_rng(0)
+    config = WorldTrainConfig(drifted_context_prob=1.0)
+    clips = [sample_clip(rng, 12, 3, anchor_layout=True, drifted_context=bool(i % 2)) for i in range(6)]
+    t_bn = np.full((6, 4), 500.0)
+    t_bn[:, -1] = 0.0  # a sampler draw that left the last chunk clean
+    out = _context_only_where_drifted(t_bn, clips, rng, config, config.spec().sampler)
+    for clip, row, before in zip(clips, out, t_bn):
+        if clip.drifted_context:
+            assert (row[:-1] == 0).all() and row[-1] > 0
+        else:
+            assert (row == before).all()
 
 
 def test_training_report_records_the_precision_this_cpu_trained_in(two_runs: tuple[Path, Path, dict]) -> None:

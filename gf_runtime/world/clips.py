@@ -6,12 +6,16 @@ Two layouts, both ``horizon_frames`` long and cut into chunks:
   positions just below the horizon, exactly as DR-RoPE lays out anchors + local memory + chunk at inference.
   With ``spread_anchors`` each of the first chunk's frames is from its own moment (a gap, and maybe a switch,
   between them), as the GCM holds one frame per chunk from different times; otherwise they are consecutive.
+  With ``drifted_context`` the local chunks (between the anchors and the last chunk) show the subject with a
+  drifted identity (another shape, sometimes another colour; its place and motion are right), as a long stream's
+  own context drifts; the anchors and the last chunk show the true subject, so only the anchors (or a prompt that
+  names the subject) tell the last chunk who the subject is **(our choice)**.
 Each chunk carries the text of the last prompt given (a switch prompt names only what changes).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +42,7 @@ class ClipSample:
     frame_times: np.ndarray  # int (F,): the world's time at each frame
     chunk_prompts: tuple[str, ...]  # the text conditioning each chunk
     anchor_layout: bool
+    drifted_context: bool = False  # the local chunks show a drifted identity: train them as clean context only
 
 
 def random_prompt(rng: np.random.Generator, name_prob: float = 0.7) -> WorldPrompt:
@@ -68,7 +73,10 @@ def sample_clip(
     switch_prob: float = 0.5,
     max_gap: int = 160,
     spread_anchors: bool = False,
+    drifted_context: bool = False,
 ) -> ClipSample:
+    if drifted_context and not anchor_layout:
+        raise ValueError("drifted_context needs the anchor layout: without anchors nothing tells the true subject")
     n_chunks = horizon_frames // chunk_frames
     opening = random_prompt(rng)
     sim = WorldSim(opening, seed=int(rng.integers(2**31)))
@@ -97,6 +105,17 @@ def sample_clip(
         else:
             sim.advance(gap)
 
+    def drifted_clip(n_frames: int) -> tuple[np.ndarray, list]:
+        """The next frames with the subject drawn as another shape (and, 30% of the time, colour)."""
+        true = sim.state.attrs
+        shape = [s for s in SHAPES if s != true.shape][int(rng.integers(len(SHAPES) - 1))]
+        color = [c for c in COLORS if c != true.color][int(rng.integers(len(COLORS) - 1))] if rng.random() < 0.3 else true.color
+        sim.state.attrs = replace(true, shape=shape, color=color)
+        try:
+            return sim.clip(n_frames)
+        finally:
+            sim.state.attrs = true
+
     for chunk in range(n_chunks):
         if anchor_layout and chunk == 1:
             wait(int(rng.integers(chunk_frames, max_gap)))
@@ -109,6 +128,8 @@ def sample_clip(
                     wait(int(rng.integers(chunk_frames, max_gap // chunk_frames)))
                 moments.append(sim.step())
             clip, labels = np.stack([m[0] for m in moments]), [m[1] for m in moments]
+        elif drifted_context and 0 < chunk < n_chunks - 1:
+            clip, labels = drifted_clip(chunk_frames)
         else:
             clip, labels = sim.clip(chunk_frames)
         frames.append(clip)
@@ -121,6 +142,7 @@ def sample_clip(
         frame_times=np.array(times, dtype=np.int64),
         chunk_prompts=tuple(prompts),
         anchor_layout=anchor_layout,
+        drifted_context=drifted_context,
     )
 
 

@@ -66,6 +66,11 @@ class WorldTrainConfig:
     switch_prob: float = 0.5
     anchor_layout_prob: float = 0.3
     spread_anchors: bool = False  # anchor-layout clips take each anchor frame from its own moment, as the GCM does
+    # Fraction of anchor-layout clips whose local chunks show a drifted identity (clips.py): the anchors and the
+    # last chunk show the true subject and only the last chunk is a target, so reading the anchors is the way to
+    # get the subject right. Without it the local frames always show the subject too and the model learns to
+    # ignore position-0 anchors (EVAL.md).
+    drifted_context_prob: float = 0.0
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
@@ -185,23 +190,43 @@ def _sample_timesteps(
     return np.maximum(t, 0.0)
 
 
+def _context_only_where_drifted(
+    t_bn: np.ndarray, clips: list[ClipSample], rng: np.random.Generator, config: WorldTrainConfig, sampler: SamplerConfig
+) -> np.ndarray:
+    """In drifted-context clips every chunk but the last is clean context and the last one is noisy (the target)."""
+    t_bn = t_bn.copy()
+    for b, clip in enumerate(clips):
+        if clip.drifted_context:
+            t_bn[b, :-1] = 0.0
+            if t_bn[b, -1] <= 0.0:
+                t_bn[b, -1] = sampler.timesteps[int(rng.integers(len(sampler.timesteps)))]
+    return t_bn
+
+
 def _autocast(config: WorldTrainConfig) -> torch.autocast:
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.uses_bf16)
 
 
 def train_dit(
-    config: WorldTrainConfig, vae: TinyVae, progress: bool = True
+    config: WorldTrainConfig,
+    vae: TinyVae,
+    progress: bool = True,
+    start_from: tuple[CausalWanDiT, WorldTextEncoder] | None = None,
 ) -> tuple[CausalWanDiT, WorldTextEncoder, list[dict[str, float]]]:
+    """Train the DiT and text encoder from scratch, or fine-tune copies of ``start_from`` (experiments)."""
     spec = config.spec()
     rng = np.random.default_rng(config.seed + 1)
     torch.manual_seed(config.seed + 1)
     gen = torch.Generator().manual_seed(config.seed + 1)
-    model = CausalWanDiT(spec.model)
-    init_random_weights(model, config.seed)
-    with torch.no_grad():  # start as a small correction: zero head
-        model.head.head.weight.zero_()
-        model.head.head.bias.zero_()
-    encoder = WorldTextEncoder(spec.model.text_dim)
+    if start_from is None:
+        model = CausalWanDiT(spec.model)
+        init_random_weights(model, config.seed)
+        with torch.no_grad():  # start as a small correction: zero head
+            model.head.head.weight.zero_()
+            model.head.head.bias.zero_()
+        encoder = WorldTextEncoder(spec.model.text_dim)
+    else:
+        model, encoder = (copy.deepcopy(m).train().requires_grad_(True) for m in start_from)
     params = list(model.parameters()) + list(encoder.parameters())
     opt = torch.optim.AdamW(params, lr=config.dit_lr, weight_decay=0.01, betas=(0.9, 0.99))
 
@@ -223,7 +248,10 @@ def train_dit(
         anchor_layout = bool(rng.random() < config.anchor_layout_prob)
         clips = [
             sample_clip(rng, config.horizon_frames, config.chunk_frames, anchor_layout, config.switch_prob,
-                        spread_anchors=config.spread_anchors)
+                        spread_anchors=config.spread_anchors,
+                        # no draw when off: the shipped recipe's data stream stays as it was trained
+                        drifted_context=anchor_layout and config.drifted_context_prob > 0
+                        and bool(rng.random() < config.drifted_context_prob))
             for _ in range(config.dit_batch)
         ]
         frames = np.stack([c.frames for c in clips])  # (B, F, H, W, 3)
@@ -231,7 +259,9 @@ def train_dit(
             x0 = vae.encode(frames).float()  # (B, F, C, h, w), normalised
         text_bnld = _text_batch(encoder, clips)
         frame_pos = torch.tensor(clip_positions(config.horizon_frames, config.chunk_frames, anchor_layout))
-        t_bn = torch.from_numpy(_sample_timesteps(rng, config, spec.sampler, config.dit_batch, n_chunks)).float()
+        t_bn = torch.from_numpy(_context_only_where_drifted(
+            _sample_timesteps(rng, config, spec.sampler, config.dit_batch, n_chunks), clips, rng, config, spec.sampler
+        )).float()
         t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1)
         sigma = (t_bf / spec.sampler.num_train_timesteps)[..., None, None, None]
         noise = torch.randn(x0.shape, generator=gen)
@@ -356,7 +386,7 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}); prompt switches inside {cfg['switch_prob']:.0%} of clips
-  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}).
+  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is
