@@ -140,3 +140,21 @@ def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call
     assert _reproduce_command({**recipe, "dit_steps": 10}) == "`gf train world --seed 4 --precision fp32 --dit-steps 10`"
     changed = _reproduce_command({**recipe, "vae_width": 64})
     assert "vae_width=64" in changed and "gf train world" not in changed.split("(not")[0]
+
+
+def test_fine_tuning_starts_from_the_given_model_and_leaves_it_untouched() -> None:
+    from gf_runtime.model.dit import CausalWanDiT
+    from gf_runtime.world.text import WorldTextEncoder
+    from gf_runtime.world.train import train_dit
+    from gf_runtime.world.vae import TinyVae
+
+    config = dataclasses.replace(WorldTrainConfig(seed=1, bf16_autocast=False), **TINY_BUDGET)
+    spec = config.spec()
+    torch.manual_seed(0)
+    dit, encoder = CausalWanDiT(spec.model), WorldTextEncoder(spec.model.text_dim)
+    before = {k: v.clone() for k, v in dit.state_dict().items()}
+    tuned, _, log = train_dit(config, TinyVae(), progress=False, start_from=(dit, encoder))
+    assert all((dit.state_dict()[k] == v).all() for k, v in before.items())  # the start is not trained in place
+    head = "head.head.weight"
+    assert before[head].abs().sum() > 0  # a from-scratch run would zero the head; a fine-tune keeps it
+    assert (tuned.state_dict()[head] - before[head]).abs().max() < 0.05 and len(log) == config.dit_steps
