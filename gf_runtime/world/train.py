@@ -191,7 +191,7 @@ def _sample_timesteps(
 
 
 def _context_only_where_drifted(
-    t_bn: np.ndarray, clips: list[ClipSample], rng: np.random.Generator, config: WorldTrainConfig, sampler: SamplerConfig
+    t_bn: np.ndarray, clips: list[ClipSample], rng: np.random.Generator, sampler: SamplerConfig
 ) -> np.ndarray:
     """In drifted-context clips every chunk but the last is clean context and the last one is noisy (the target)."""
     t_bn = t_bn.copy()
@@ -260,7 +260,7 @@ def train_dit(
         text_bnld = _text_batch(encoder, clips)
         frame_pos = torch.tensor(clip_positions(config.horizon_frames, config.chunk_frames, anchor_layout))
         t_bn = torch.from_numpy(_context_only_where_drifted(
-            _sample_timesteps(rng, config, spec.sampler, config.dit_batch, n_chunks), clips, rng, config, spec.sampler
+            _sample_timesteps(rng, config, spec.sampler, config.dit_batch, n_chunks), clips, rng, spec.sampler
         )).float()
         t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1)
         sigma = (t_bf / spec.sampler.num_train_timesteps)[..., None, None, None]

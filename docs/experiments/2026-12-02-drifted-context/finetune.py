@@ -1,5 +1,9 @@
-"""Fine-tune the shipped default DiT with drifted-context anchor clips; write a loadable model folder."""
-import dataclasses, shutil, sys, time, json
+"""Fine-tune the shipped default DiT with drifted-context anchor clips; write a loadable model folder.
+
+Run from the repository root: python finetune.py OUT_DIR STEPS DRIFTED_CONTEXT_PROB ANCHOR_LAYOUT_PROB
+(the EVAL.md run: OUT_DIR 800 0.6 0.5).
+"""
+import json, shutil, sys, time
 from pathlib import Path
 import torch
 from gf_runtime.model.checkpoint import read_tensors, load_weights, save_checkpoint
