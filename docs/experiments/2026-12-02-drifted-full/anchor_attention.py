@@ -19,23 +19,27 @@ torch.set_num_threads(2)
 pipe = load_pipeline(model_dir)
 schedule = load_schedule("examples/eval_schedule.json")
 n_chunks = stream_chunks(schedule, pipe.spec.horizon_frames, pipe.spec.sampler.chunk_frames)
+frame_tokens = pipe.tokens_per_frame
+knobs = dict(EVAL_POLICIES[policy])
+memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
+anchor_keys = memory.anchor_slots * frame_tokens
+chunk_tokens = memory.chunk_frames * frame_tokens
+full_keys = anchor_keys + memory.local_frames * frame_tokens + chunk_tokens
 shares: list[float] = []  # in call order: one entry per self-attention call with a full memory
 plain_attend = attention.attend
 
 
 def probing_attend(q_bshd, k_bshd, v_bshd, mask_qk=None):
-    if q_bshd.shape[1] == 48 and k_bshd.shape[1] == 192:
+    if q_bshd.shape[1] == chunk_tokens and k_bshd.shape[1] == full_keys:
         q, k = q_bshd.transpose(1, 2).float(), k_bshd.transpose(1, 2).float()  # (B, heads, S, d)
         logits = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
         if mask_qk is not None:
             logits = logits.masked_fill(~mask_qk, float("-inf"))
-        shares.append(float(F.softmax(logits, dim=-1)[..., :48].sum(-1).mean()))
+        shares.append(float(F.softmax(logits, dim=-1)[..., :anchor_keys].sum(-1).mean()))
     return plain_attend(q_bshd, k_bshd, v_bshd, mask_qk)
 
 
 attention.attend = probing_attend
-knobs = dict(EVAL_POLICIES[policy])
-memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
 for seed in seeds:
     run_stream(pipe, None, n_chunks, seed=seed, schedule=schedule, memory=memory, progress=False)
 n_layers = len(pipe.model.blocks)

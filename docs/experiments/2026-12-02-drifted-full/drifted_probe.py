@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from gf_runtime.model.checkpoint import load_weights, read_tensors
 from gf_runtime.model.dit import CausalWanDiT
+from gf_runtime.sampling.schedule import predict_x0, renoise
 from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
@@ -48,15 +49,14 @@ def last_chunk_shapes(drifted: bool, seed: int) -> tuple[int, int, int]:
             x = x0.clone()
             noise = torch.randn(x0[:, -C:].shape, generator=gen)
             x[:, -C:] = noise
-            for i, t in enumerate(spec.sampler.timesteps):
+            sigmas = spec.sampler.sigmas
+            for t, sigma, next_sigma in zip(spec.sampler.timesteps, sigmas, (*sigmas[1:], 0.0)):
                 t_f = torch.zeros(1, F)
                 t_f[:, -C:] = float(t)
-                flow = model(x, t_f, text, chunk_frames=C, frame_pos_f=frame_pos).float()
-                sigma = float(t) / spec.sampler.num_train_timesteps
-                pred_x0 = x[:, -C:] - sigma * flow[:, -C:]
-                nxt = spec.sampler.timesteps[i + 1] if i + 1 < len(spec.sampler.timesteps) else 0.0
-                s_next = float(nxt) / spec.sampler.num_train_timesteps
-                x[:, -C:] = (1 - s_next) * pred_x0 + s_next * torch.randn(pred_x0.shape, generator=gen)
+                flow = model(x, t_f, text, chunk_frames=C, frame_pos_f=frame_pos)
+                pred_x0 = predict_x0(x[:, -C:], flow[:, -C:], sigma)
+                # the last step re-noises to sigma 0 (the clean prediction) and still draws, as the EVAL.md run did
+                x[:, -C:] = renoise(pred_x0, torch.randn(pred_x0.shape, generator=gen), next_sigma)
             frames = vae.decode(x[:, -C:])[0]
         shape_true = classifier.predict(clip.frames[:C]).shape  # the anchors' subject
         shape_local = classifier.predict(clip.frames[C:2 * C]).shape
