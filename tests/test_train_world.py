@@ -64,6 +64,20 @@ def test_clips_switch_prompts_inside_and_use_the_anchor_layout() -> None:
     assert clip_positions(12, 3, anchor_layout=False) == list(range(12))
 
 
+def test_reserved_anchor_positions_keep_contiguous_clips_off_the_anchor_slots(tmp_path: Path) -> None:
+    assert clip_positions(12, 3, anchor_layout=False, reserve_anchor_positions=True) == list(range(3, 12))
+    assert clip_positions(12, 3, anchor_layout=True, reserve_anchor_positions=True) == clip_positions(12, 3, True)
+    # a training run with the option trains on the shorter clips and says so in its model card
+    config = dataclasses.replace(WorldTrainConfig(seed=5, reserve_anchor_positions=True, anchor_layout_prob=0.0),
+                                 **TINY_BUDGET)
+    report = train_world(config, tmp_path, progress=False)
+    assert report["config"]["reserve_anchor_positions"] is True
+    assert "contiguous clips of 9 frames at positions 3–11" in (tmp_path / "MODEL_CARD.md").read_text()
+    pipe = load_pipeline(tmp_path)
+    with pipe.session(prompt="a red ball in the desert", seed=0) as s:
+        assert np.isfinite(s.next_chunk().frames).all()
+
+
 def test_spread_anchor_clips_take_each_anchor_frame_from_its_own_moment() -> None:
     rng = np.random.default_rng(1)
     for _ in range(6):

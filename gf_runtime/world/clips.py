@@ -10,6 +10,9 @@ Two layouts, both ``horizon_frames`` long and cut into chunks:
   drifted identity (another shape, sometimes another colour; its place and motion are right), as a long stream's
   own context drifts; the anchors and the last chunk show the true subject, so only the anchors (or a prompt that
   names the subject) tell the last chunk who the subject is **(our choice)**.
+With ``reserve_anchor_positions`` (``clip_positions``) contiguous clips are one chunk shorter and start at the
+first position after the anchor slots, so that in training, as at inference past the horizon, only anchors sit at
+the anchor position **(our choice)**.
 Each chunk carries the text of the last prompt given (a switch prompt names only what changes).
 """
 
@@ -158,8 +161,19 @@ def subject_cells(subject_xy: np.ndarray, subject_size: float, frame_size: int, 
     return mask
 
 
-def clip_positions(horizon_frames: int, chunk_frames: int, anchor_layout: bool, anchor_position: int = 0) -> list[int]:
-    """Temporal RoPE index of every frame of a clip in the given layout."""
+def clip_positions(
+    horizon_frames: int,
+    chunk_frames: int,
+    anchor_layout: bool,
+    anchor_position: int = 0,
+    reserve_anchor_positions: bool = False,
+) -> list[int]:
+    """Temporal RoPE index of every frame of a clip in the given layout; the clip has one frame per index.
+
+    With ``reserve_anchor_positions`` a contiguous clip leaves the anchor slots (positions 0..chunk_frames-1) out
+    and is ``horizon_frames - chunk_frames`` frames long, at the positions local memory and the chunk take at
+    inference: only anchors are ever seen at the anchor position's distance from the last chunk.
+    """
     if not anchor_layout:
-        return list(range(horizon_frames))
+        return list(range(chunk_frames if reserve_anchor_positions else 0, horizon_frames))
     return [anchor_position] * chunk_frames + list(range(chunk_frames, horizon_frames))

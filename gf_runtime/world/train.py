@@ -71,6 +71,10 @@ class WorldTrainConfig:
     # get the subject right. Without it the local frames always show the subject too and the model learns to
     # ignore position-0 anchors (EVAL.md).
     drifted_context_prob: float = 0.0
+    # Contiguous clips leave the anchor slots out (positions chunk_frames..horizon-1, one chunk fewer), so that
+    # DR-RoPE's anchor position holds only anchors in training: in a full contiguous clip it holds the clip's
+    # oldest chunk, the least useful context, and the model learns to give that distance little attention (EVAL.md).
+    reserve_anchor_positions: bool = False
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
@@ -238,7 +242,6 @@ def train_dit(
 
     ema_model = copy.deepcopy(model).requires_grad_(False)
     ema_encoder = copy.deepcopy(encoder).requires_grad_(False)
-    n_chunks = config.horizon_frames // config.chunk_frames
     subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
     log: list[dict[str, float]] = []
     running = []
@@ -246,8 +249,10 @@ def train_dit(
     bar = tqdm(range(config.dit_steps), desc="dit", disable=not progress)
     for step in bar:
         anchor_layout = bool(rng.random() < config.anchor_layout_prob)
+        positions = clip_positions(config.horizon_frames, config.chunk_frames, anchor_layout,
+                                   reserve_anchor_positions=config.reserve_anchor_positions)
         clips = [
-            sample_clip(rng, config.horizon_frames, config.chunk_frames, anchor_layout, config.switch_prob,
+            sample_clip(rng, len(positions), config.chunk_frames, anchor_layout, config.switch_prob,
                         spread_anchors=config.spread_anchors,
                         # no draw when off: the shipped recipe's data stream stays as it was trained
                         drifted_context=anchor_layout and config.drifted_context_prob > 0
@@ -258,9 +263,10 @@ def train_dit(
         with torch.no_grad(), _autocast(config):
             x0 = vae.encode(frames).float()  # (B, F, C, h, w), normalised
         text_bnld = _text_batch(encoder, clips)
-        frame_pos = torch.tensor(clip_positions(config.horizon_frames, config.chunk_frames, anchor_layout))
+        frame_pos = torch.tensor(positions)
         t_bn = torch.from_numpy(_context_only_where_drifted(
-            _sample_timesteps(rng, config, spec.sampler, config.dit_batch, n_chunks), clips, rng, spec.sampler
+            _sample_timesteps(rng, config, spec.sampler, config.dit_batch, len(positions) // config.chunk_frames),
+            clips, rng, spec.sampler
         )).float()
         t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1)
         sigma = (t_bf / spec.sampler.num_train_timesteps)[..., None, None, None]
@@ -386,7 +392,7 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}); prompt switches inside {cfg['switch_prob']:.0%} of clips
-  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}.
+  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {cfg['horizon_frames'] - cfg['chunk_frames']} frames at positions {cfg['chunk_frames']}–{cfg['horizon_frames'] - 1}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is
