@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from gf_runtime.cli import main
+from gf_runtime import load_pipeline
+from gf_runtime.config import PipelineSpec
 from gf_runtime.engine.events import load_schedule, parse_schedule
+from gf_runtime.engine.stream import opening_prompt
 from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.evaluate import moving_average, chunk_motion, render_truth, schedule_targets, score_stream, stream_chunks
 from gf_runtime.world.prompt import parse_prompt
@@ -110,6 +113,12 @@ def test_eval_long_cli_writes_table_json_and_plot(tmp_path, capsys) -> None:
         assert {"consistency_early", "consistency_late", "consistency", "identity", "drift",
                 "switch_response_chunks", "switch_smoothness"} <= set(row)
     assert all((tmp_path / "eval" / f"eval_long.{ext}").is_file() for ext in ("json", "md", "png"))
+    curves = json.loads((tmp_path / "eval" / "eval_long_curves.json").read_text())
+    n_chunks = report["stream_frames"] // curves["chunk_frames"]
+    for name, row in report["policies"].items():
+        per_chunk = curves["policies"][name]["consistency"]
+        assert len(per_chunk) == n_chunks  # the curve the plot draws: one value per chunk, its mean the figure
+        assert float(np.mean(per_chunk)) == pytest.approx(row["consistency"], abs=1e-6)
 
 
 def test_eval_long_over_several_seeds_reports_their_means(tmp_path, capsys) -> None:
@@ -128,19 +137,45 @@ def test_eval_long_over_several_seeds_reports_their_means(tmp_path, capsys) -> N
         assert both["policies"]["grounded"][metric] == pytest.approx((single[0][metric] + single[1][metric]) / 2)
 
 
-@pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parents[1].glob("examples/eval_schedule*.json")), ids=lambda p: p.name)
-def test_shipped_eval_schedules_name_the_identity_once_and_the_renderer_passes_them(path: Path) -> None:
+SHIPPED_SCHEDULES = sorted(Path(__file__).resolve().parents[1].glob("examples/eval_schedule*.json"))
+
+
+def test_the_shipped_eval_schedules_are_all_found() -> None:
+    # the parametrized test below collects nothing if the glob finds nothing
+    names = {p.name for p in SHIPPED_SCHEDULES}
+    assert {"eval_schedule.json", "eval_schedule_long.json", "eval_schedule_cube.json"} <= names
+
+
+@pytest.fixture(scope="module")
+def default_spec() -> PipelineSpec:
+    return load_pipeline("default").spec
+
+
+@pytest.mark.parametrize("path", SHIPPED_SCHEDULES, ids=lambda p: p.name)
+def test_shipped_eval_schedules_name_the_identity_once_and_the_renderer_passes_them(
+    path: Path, default_spec: PipelineSpec
+) -> None:
+    horizon, chunk = default_spec.horizon_frames, default_spec.sampler.chunk_frames
     schedule = load_schedule(path)
-    opening = parse_prompt(schedule[0].text or "")
-    assert schedule[0].at_chunk == 0 and opening.shape is not None and opening.color is not None
-    for event in schedule[1:]:
+    opening = parse_prompt(opening_prompt(None, schedule))
+    assert opening.shape is not None and opening.color is not None
+    switches = [e for e in schedule if e.at_chunk > 0 and e.text is not None]
+    for event in switches:
         named = parse_prompt(event.text or "")
         assert named.shape is None and named.color is None, f"{path.name}: {event.text!r} renames the subject"
-    n_chunks = stream_chunks(schedule, HORIZON, CHUNK)
-    assert n_chunks * CHUNK >= 10 * HORIZON
-    truth = render_truth(schedule, n_chunks, CHUNK, seed=3)
-    result = score_stream(truth, load_classifier().predict(truth), schedule_targets(schedule, n_chunks), truth, HORIZON, CHUNK)
-    assert result.consistency > 0.95 and result.identity > 0.95
-    # The motion reader misreads the odd switch chunk of the renderer's own (a bounce resumed just before its
-    # landing, a two-frame landing): at most one in six switches for any seed (EVAL.md), never a whole run of them.
-    assert result.switch_response_chunks <= 1 / 6
+    # identity must persist across switches past the training horizon, not only inside it
+    assert max(e.at_chunk for e in switches) * chunk >= horizon
+    n_chunks = stream_chunks(schedule, horizon, chunk)
+    targets = schedule_targets(schedule, n_chunks)
+    classifier = load_classifier()
+    responses = []
+    for seed in range(4):
+        truth = render_truth(schedule, n_chunks, chunk, seed=seed)
+        result = score_stream(truth, classifier.predict(truth), targets, truth, horizon, chunk)
+        assert result.consistency > 0.95 and result.identity > 0.95
+        responses.append(result.switch_response_chunks)
+    # The renderer follows every switch at once; the motion reader misreads the odd chunk of it (a bounce resumed
+    # just before its landing, a two-frame landing), which adds a chunk of delay to a switch now and then: on 16
+    # seeds at most one chunk over a schedule's switches (a mean of 1/6 on the six-switch cube and star schedules,
+    # 0.08 on the long one; EVAL.md). A reader or renderer that lags a whole chunk on every switch scores >= 1.
+    assert max(responses) <= 1 / 3 and float(np.mean(responses)) <= 1 / 6

@@ -21,7 +21,7 @@ import logging
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -233,7 +233,9 @@ def evaluate_long(
     policies: Sequence[str] = DEFAULT_EVAL_POLICIES,
     seed: int = 0,
     progress: bool = True,
+    variants: Mapping[str, Mapping[str, object]] = EVAL_POLICIES,
 ) -> dict[str, object]:
+    """Each policy variant of ``policies`` (names in ``variants``: a memory policy and its knobs) on one stream."""
     horizon = pipe.spec.horizon_frames
     chunk_frames = pipe.spec.sampler.chunk_frames
     n_chunks = stream_chunks(schedule, horizon, chunk_frames)
@@ -241,9 +243,9 @@ def evaluate_long(
     truth = render_truth(schedule, n_chunks, chunk_frames, seed)
     results: dict[str, PolicyResult] = {}
     for name in policies:
-        if name not in EVAL_POLICIES:
-            raise ValueError(f"unknown policy variant {name!r}; choose from {', '.join(EVAL_POLICIES)}")
-        knobs = dict(EVAL_POLICIES[name])
+        if name not in variants:
+            raise ValueError(f"unknown policy variant {name!r}; choose from {', '.join(variants)}")
+        knobs = dict(variants[name])
         memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
         kept: list[np.ndarray] = []
 
@@ -269,12 +271,14 @@ def evaluate_long_seeds(
     policies: Sequence[str] = DEFAULT_EVAL_POLICIES,
     seeds: Sequence[int] = (0,),
     progress: bool = True,
+    variants: Mapping[str, Mapping[str, object]] = EVAL_POLICIES,
 ) -> dict[str, object]:
     """``evaluate_long`` for each seed; metrics and per-chunk curves are means over the seeds (one stream is one
     roll of the dice: whether a subject survives a switch differs from seed to seed). Per-seed values are kept."""
     if not seeds:
         raise ValueError("give at least one seed")
-    runs = [evaluate_long(pipe, classifier, schedule, policies, seed=seed, progress=progress) for seed in seeds]
+    runs = [evaluate_long(pipe, classifier, schedule, policies, seed=seed, progress=progress, variants=variants)
+            for seed in seeds]
     if len(runs) == 1:
         return {**runs[0], "seeds": list(seeds)}
     summaries = [run["policies"] for run in runs]
@@ -349,4 +353,6 @@ def write_report(report: dict[str, object], out_dir: Path, chunk_frames: int) ->
     public = {k: v for k, v in report.items() if not k.startswith("_")}
     (out_dir / "eval_long.json").write_text(json.dumps(public, indent=2))
     (out_dir / "eval_long.md").write_text(markdown_table(report) + "\n")
+    # the per-chunk curves the PNG plots (means over the seeds), so that what one reads off the plot can be checked
+    (out_dir / "eval_long_curves.json").write_text(json.dumps({"chunk_frames": chunk_frames, "policies": report["_curves"]}))
     plot_curves(report, out_dir / "eval_long.png", chunk_frames)
