@@ -1,11 +1,10 @@
 """Fresh-prompt shape accuracy under other samplers than the checkpoint's own (4 steps, shift 5).
 
-Run from the repository root: python fresh_sampler.py MODEL_DIR. For five prompts that name every attribute,
-6 seeds, the first 4 chunks of a `self_forcing` stream (one training horizon): the fraction of frames whose
+Run from the repository root: python fresh_sampler.py MODEL_DIR. For five prompts that name the biome, subject and
+motion (not the time of day or the camera), 6 seeds, the first horizon's chunks of a `self_forcing` stream (one training horizon): the fraction of frames whose
 subject the classifier reads as the prompted shape.
 """
-import sys, numpy as np, torch
-from gf_runtime.config import SamplerConfig
+import dataclasses, math, sys, numpy as np, torch
 from gf_runtime.engine.pipeline import load_pipeline
 from gf_runtime.engine.stream import run_stream
 from gf_runtime.sampling.sampler import ChunkSampler
@@ -14,6 +13,9 @@ from gf_runtime.world.prompt import SHAPES, parse_prompt
 torch.set_num_threads(2)
 pipe = load_pipeline(sys.argv[1])
 clf = load_classifier()
+shipped = pipe.spec.sampler
+SamplerConfig = lambda **changes: dataclasses.replace(shipped, **changes)  # noqa: E731
+horizon_chunks = math.ceil(pipe.spec.horizon_frames / shipped.chunk_frames)
 variants = {
  "shipped 4 steps shift5": SamplerConfig(),
  "4 steps shift1 (1000..250)": SamplerConfig(shift=1.0),
@@ -29,7 +31,7 @@ for name, cfg in variants.items():
         want = SHAPES.index(parse_prompt(pr).shape)
         f = []
         for seed in range(6):
-            run_stream(pipe, pr, 4, seed=seed, memory=pipe.memory_config("self_forcing"), on_chunk=lambda c: f.append(c.frames), progress=False)
+            run_stream(pipe, pr, horizon_chunks, seed=seed, memory=pipe.memory_config("self_forcing"), on_chunk=lambda c: f.append(c.frames), progress=False)
         p = clf.predict(np.concatenate(f))
         res.append((p.shape == want).mean())
     print(f"{name:30s}", " ".join(f"{r:.2f}" for r in res), f"mean {np.mean(res):.3f}", flush=True)

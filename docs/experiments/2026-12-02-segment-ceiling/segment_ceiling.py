@@ -9,6 +9,7 @@ For each segment of the schedule (between two switches), prints:
   attribute named, so no memory is needed), scored over its first 4 chunks (one training horizon).
 A segment where every policy is near the ceiling is limited by the model; one far below it, by memory.
 """
+import math
 import sys
 import numpy as np
 import torch
@@ -61,7 +62,7 @@ for seed in seeds:
             rows[name][k] += [(biome & color & shape)[sl].mean(), (color & shape)[sl].mean(), color[sl].mean(), shape[sl].mean()]
     for k, (a, b) in enumerate(segments):
         target = targets.prompts[a]
-        frames = collect(target.text(), 4, seed, pipe.memory_config("self_forcing"))
+        frames = collect(target.text(), math.ceil(pipe.spec.horizon_frames / C), seed, pipe.memory_config("self_forcing"))
         biome, color, shape = scores(frames, [target] * len(frames))
         rows["ceiling"][k] += [(biome & color & shape).mean(), (color & shape).mean(), color.mean(), shape.mean()]
 print(f"{len(seeds)} seeds; per segment: consistency / identity / colour / shape")
