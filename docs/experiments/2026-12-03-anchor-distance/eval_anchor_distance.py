@@ -1,7 +1,8 @@
 """`gf eval long` for `grounded` with its DR-RoPE anchors at other fixed temporal positions: a sweep of how far the
 anchors sit from the chunk, with everything else (local frames and chunk pinned inside the horizon) unchanged.
 
-Run from the repository root: python eval_anchor_distance.py MODEL_DIR SCHEDULE SEEDS OUT_DIR POSITION,POSITION,...
+Run from the repository root: python eval_anchor_distance.py MODEL_DIR SCHEDULE SEEDS OUT_DIR POSITION,POSITION,... [only]
+(`only`: leave out the two reference rows, `grounded` and `grounded-no-dr-rope`).
 The chunk sits at positions H-C..H-1 (9..11 for the default model), so an anchor at position P is 9-P to 11-P
 frames away. Positions below 0 are outside what `MemoryConfig` accepts (DR-RoPE keeps every index in [0, H)); this
 probe sets them past that check, on purpose: they put the anchors at a fixed distance no training clip had, as
@@ -30,7 +31,8 @@ def memory_config(policy=None, anchor_position=None, **overrides):
 
 
 pipe.memory_config = memory_config
-variants = {"grounded": EVAL_POLICIES["grounded"], "grounded-no-dr-rope": EVAL_POLICIES["grounded-no-dr-rope"]}
+references = () if sys.argv[6:] == ["only"] else ("grounded", "grounded-no-dr-rope")
+variants = {name: EVAL_POLICIES[name] for name in references}
 for position in positions.split(","):
     variants[f"grounded-anchors-at-{position}"] = {"policy": "grounded", "anchor_position": int(position)}
 report = evaluate_long_seeds(pipe, load_classifier(), load_schedule(schedule_file), tuple(variants),
