@@ -1,7 +1,8 @@
 """Share of self-attention that a chunk's queries give to the three GCM anchor frames, per layer.
 
-Run from the repository root: python anchor_attention.py MODEL_DIR POLICY SEEDS (e.g. ... grounded 0,1,2,3;
-POLICY is an EVAL_POLICIES name). Counts only chunks whose memory is full (3 anchors + 6 local frames, so 192 keys
+Run from the repository root: python anchor_attention.py MODEL_DIR POLICY SEEDS [ANCHOR_POSITION] (e.g. ... grounded
+0,1,2,3; POLICY is an EVAL_POLICIES name; ANCHOR_POSITION, if given, is set past MemoryConfig's [0, H) check, as in
+`docs/experiments/2026-12-03-anchor-distance/`). Counts only chunks whose memory is full (3 anchors + 6 local frames, so 192 keys
 of 16 tokens a frame for a 48-token chunk); the anchors are the buffer's first 48 keys. Uniform attention: 0.25.
 """
 import sys
@@ -22,6 +23,8 @@ n_chunks = stream_chunks(schedule, pipe.spec.horizon_frames, pipe.spec.sampler.c
 frame_tokens = pipe.tokens_per_frame
 knobs = dict(EVAL_POLICIES[policy])
 memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
+if len(sys.argv) > 4:
+    object.__setattr__(memory, "anchor_position", int(sys.argv[4]))  # past the [0, H) check, on purpose
 anchor_keys = memory.anchor_slots * frame_tokens
 chunk_tokens = memory.chunk_frames * frame_tokens
 full_keys = anchor_keys + memory.local_frames * frame_tokens + chunk_tokens
