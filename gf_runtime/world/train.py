@@ -377,6 +377,8 @@ def _reproduce_command(cfg: dict[str, object]) -> str:
 def _write_model_card(out_dir: Path, report: dict[str, object]) -> None:
     cfg = report["config"]
     assert isinstance(cfg, dict)
+    reserved = clip_positions(cfg["horizon_frames"], cfg["chunk_frames"], anchor_layout=False,
+                              reserve_anchor_positions=True)  # what the option trains on, for the card
     card = f"""# gf default world model
 
 The embedded default: a procedural world (biomes, a subject with shape, colour and motion, a panning camera)
@@ -392,7 +394,7 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}); prompt switches inside {cfg['switch_prob']:.0%} of clips
-  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {cfg['horizon_frames'] - cfg['chunk_frames']} frames at positions {cfg['chunk_frames']}–{cfg['horizon_frames'] - 1}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}.
+  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is

@@ -14,14 +14,14 @@ torch.set_num_threads(2)
 pipe = load_pipeline(sys.argv[1])
 clf = load_classifier()
 shipped = pipe.spec.sampler
-SamplerConfig = lambda **changes: dataclasses.replace(shipped, **changes)  # noqa: E731
+variant = lambda **changes: dataclasses.replace(shipped, **changes)  # noqa: E731  the checkpoint's sampler, changed
 horizon_chunks = math.ceil(pipe.spec.horizon_frames / shipped.chunk_frames)
 variants = {
- "shipped 4 steps shift5": SamplerConfig(),
- "4 steps shift1 (1000..250)": SamplerConfig(shift=1.0),
- "8 steps shift5": SamplerConfig(denoising_steps=(1000, 875, 750, 625, 500, 375, 250, 125)),
- "8 steps shift1": SamplerConfig(denoising_steps=(1000, 875, 750, 625, 500, 375, 250, 125), shift=1.0),
- "4 steps shift5 to 100": SamplerConfig(denoising_steps=(1000, 500, 250, 100)),
+ "shipped 4 steps shift5": variant(),
+ "4 steps shift1 (1000..250)": variant(shift=1.0),
+ "8 steps shift5": variant(denoising_steps=(1000, 875, 750, 625, 500, 375, 250, 125)),
+ "8 steps shift1": variant(denoising_steps=(1000, 875, 750, 625, 500, 375, 250, 125), shift=1.0),
+ "4 steps shift5 to 100": variant(denoising_steps=(1000, 500, 250, 100)),
 }
 prompts = ["a red ball still in the grassland", "a red ball moving left in the snow", "a blue cube bounces in the desert", "a yellow star bounces in the city", "a green triangle bounces in the ocean"]
 for name, cfg in variants.items():

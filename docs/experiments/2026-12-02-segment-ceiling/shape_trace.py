@@ -11,9 +11,8 @@ import numpy as np
 import torch
 from gf_runtime.engine.events import load_schedule
 from gf_runtime.engine.pipeline import load_pipeline
-from gf_runtime.engine.stream import run_stream
 from gf_runtime.world.classifier import load_classifier
-from gf_runtime.engine.stream import opening_prompt
+from gf_runtime.engine.stream import opening_prompt, run_stream
 from gf_runtime.world.evaluate import EVAL_POLICIES, schedule_targets, stream_chunks
 from gf_runtime.world.prompt import SHAPES, parse_prompt
 from gf_runtime.world.render import FRAME_SIZE
