@@ -175,3 +175,31 @@ def test_full_pass_rejects_a_prompt_count_that_does_not_match_the_chunks() -> No
     x_bfchw, t_bf, _ = _inputs(model)
     with pytest.raises(ValueError, match="one per chunk"):
         model(x_bfchw, t_bf, torch.randn(1, 3, 4, model.config.text_dim), chunk_frames=CHUNK)
+
+
+def test_cpu_attention_under_bf16_autocast_is_computed_in_fp32() -> None:
+    """Under autocast q and k come out of RMSNorm in fp32 and v out of a Linear in bf16; ``attend`` must not let
+    SDPA cast them all to bf16 (slower on a CPU, and less exact): its result is the fp32 attention rounded once."""
+    import torch.nn.functional as F
+
+    from gf_runtime.model.attention import attend
+
+    gen = torch.Generator().manual_seed(0)
+    q_bshd, k_bshd = (torch.randn((2, 48, 4, 16), generator=gen) for _ in range(2))
+    v_bshd = torch.randn((2, 48, 4, 16), generator=gen).bfloat16()
+    mask_qk = torch.ones((48, 48), dtype=torch.bool).tril()
+    reference = F.scaled_dot_product_attention(
+        *(t.float().transpose(1, 2) for t in (q_bshd, k_bshd, v_bshd)), attn_mask=mask_qk
+    ).transpose(1, 2)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out_bshd = attend(q_bshd, k_bshd, v_bshd, mask_qk)
+        all_bf16 = F.scaled_dot_product_attention(
+            *(t.transpose(1, 2) for t in (q_bshd, k_bshd, v_bshd)), attn_mask=mask_qk
+        ).transpose(1, 2)
+    assert out_bshd.dtype == torch.bfloat16
+    torch.testing.assert_close(out_bshd, reference.bfloat16(), rtol=0, atol=0)
+    assert (all_bf16.float() - reference).abs().mean() > (out_bshd.float() - reference).abs().mean()
+    # without autocast, fp32 inputs take SDPA's own path unchanged
+    fp32_out = attend(q_bshd, k_bshd, v_bshd.float(), mask_qk)
+    assert fp32_out.dtype == torch.float32
+    torch.testing.assert_close(fp32_out, reference)

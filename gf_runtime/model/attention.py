@@ -13,10 +13,28 @@ from gf_runtime.model.rope import apply_rope
 def attend(
     q_bshd: torch.Tensor, k_bshd: torch.Tensor, v_bshd: torch.Tensor, mask_qk: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """SDPA over (B, S, heads, head_dim) tensors; mask_qk is a bool (Sq, Sk) 'may attend' mask or None."""
-    out_bhsd = F.scaled_dot_product_attention(
-        q_bshd.transpose(1, 2), k_bshd.transpose(1, 2), v_bshd.transpose(1, 2), attn_mask=mask_qk
-    )
+    """SDPA over (B, S, heads, head_dim) tensors; mask_qk is a bool (Sq, Sk) 'may attend' mask or None.
+
+    On a CPU, reduced-precision inputs (bf16 autocast in training, bf16/fp16 weights) are attended in fp32 and
+    the result cast back: PyTorch's CPU attention kernels are slower in bf16 than in fp32 at this model's sizes
+    (1.6x for the block-causal self-attention and 3-5x for the short-key cross-attention, forward and backward,
+    on an AMX Xeon; BENCHMARKS.md), and fp32 is the more exact of the two. GPUs keep their reduced-precision
+    kernels.
+    """
+    on_cpu = q_bshd.device.type == "cpu"
+    autocast = on_cpu and torch.is_autocast_enabled("cpu")
+    if on_cpu and (autocast or any(t.dtype != torch.float32 for t in (q_bshd, k_bshd, v_bshd))):
+        # Under autocast q and k arrive in fp32 (RMSNorm) and v in bf16; SDPA would cast all three to bf16.
+        out_dtype = torch.get_autocast_dtype("cpu") if autocast else q_bshd.dtype
+        with torch.autocast("cpu", enabled=False):
+            out_bhsd = F.scaled_dot_product_attention(
+                q_bshd.transpose(1, 2).float(), k_bshd.transpose(1, 2).float(), v_bshd.transpose(1, 2).float(),
+                attn_mask=mask_qk,
+            ).to(out_dtype)
+    else:
+        out_bhsd = F.scaled_dot_product_attention(
+            q_bshd.transpose(1, 2), k_bshd.transpose(1, 2), v_bshd.transpose(1, 2), attn_mask=mask_qk
+        )
     return out_bhsd.transpose(1, 2)  # (B, Sq, heads, head_dim)
 
 
