@@ -405,8 +405,10 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   loss {report['final_dit_loss']:.4f}.
 - **Time**: VAE {report['vae_seconds']} s, DiT {report['dit_seconds']} s, total {report['total_seconds']} s on
   {report['machine']} ({report['date']}).
-- **Reproduce**: {_reproduce_command(cfg)} (same seed, same data, same weights on the same
-  machine; the default `--precision auto` picks bf16 only where the CPU computes it natively).
+- **Reproduce**: {_reproduce_command(cfg)} (same seed, same data; the same weights on the same
+  kind of CPU with the same library versions, while another CPU model rounds differently and trains a model that
+  differs in its weights and measured quality; the default `--precision auto` picks bf16 only where the CPU computes
+  it natively).
 
 ![loss](loss.png)
 """
