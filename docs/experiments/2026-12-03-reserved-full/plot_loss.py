@@ -1,5 +1,6 @@
-"""Overlay this experiment's DiT loss on the shipped model's: python docs/experiments/2026-12-03-reserved-full/plot_loss.py"""
-import json
+"""Overlay this experiment's DiT loss on the third training's (the default it was compared with, shipped until
+2026-12-03, read from git at 6874096): python docs/experiments/2026-12-03-reserved-full/plot_loss.py"""
+import json, subprocess
 from pathlib import Path
 import matplotlib
 
@@ -7,7 +8,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 here = Path(__file__).parent
-runs = {"shipped (third training)": json.loads(Path("gf_runtime/assets/default/train_log.json").read_text())["dit"],
+third = subprocess.run(["git", "show", "6874096:gf_runtime/assets/default/train_log.json"], check=True,
+                       capture_output=True, text=True).stdout
+runs = {"third training (shipped until 2026-12-03)": json.loads(third)["dit"],
         "reserve_anchor_positions=True": json.loads((here / "train_log.json").read_text())["dit"]}
 fig, ax = plt.subplots(figsize=(6, 3.8))
 for name, log in runs.items():

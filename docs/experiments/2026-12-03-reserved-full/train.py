@@ -3,7 +3,8 @@ changed, on the shipped VAE (the recipe's own VAE stage is skipped: it saves its
 out of the comparison); write a loadable model folder.
 
 Run from the repository root: python docs/experiments/2026-12-03-reserved-full/train.py OUT_DIR FIELD=VALUE ...
-(the EVAL.md run: OUT_DIR reserve_anchor_positions=True).
+(the EVAL.md run: OUT_DIR reserve_anchor_positions=True, on the third training's VAE, the shipped one until
+2026-12-03: `git show 6874096:gf_runtime/assets/default/vae.safetensors`).
 """
 import ast, dataclasses, json, shutil, sys, time
 from pathlib import Path
