@@ -1,7 +1,8 @@
 """Fine-tune the shipped default DiT with drifted-context anchor clips; write a loadable model folder.
 
 Run from the repository root: python finetune.py OUT_DIR STEPS DRIFTED_CONTEXT_PROB ANCHOR_LAYOUT_PROB
-(the EVAL.md run: OUT_DIR 800 0.6 0.5).
+(the EVAL.md run: OUT_DIR 800 0.6 0.5, from the third training, the default until 2026-12-03:
+`git show 6874096:gf_runtime/assets/default/...`; run today, it fine-tunes whatever is shipped now).
 """
 import json, shutil, sys, time
 from pathlib import Path

@@ -2,7 +2,9 @@
 shipped VAE (the recipe's own VAE stage, skipped to save its 10 minutes); write a loadable model folder.
 
 Run from the repository root: python docs/experiments/2026-12-02-drifted-full/train.py OUT_DIR
-DRIFTED_CONTEXT_PROB ANCHOR_LAYOUT_PROB (the EVAL.md run: OUT_DIR 0.5 0.4).
+DRIFTED_CONTEXT_PROB ANCHOR_LAYOUT_PROB (the EVAL.md run: OUT_DIR 0.5 0.4, on the third training's VAE, the
+shipped one until 2026-12-03: `git show 6874096:gf_runtime/assets/default/vae.safetensors`; run today, it uses
+whatever VAE is shipped now).
 """
 import dataclasses, json, shutil, sys, time
 from pathlib import Path
