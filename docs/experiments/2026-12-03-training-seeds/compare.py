@@ -17,6 +17,10 @@ METRICS = ("consistency", "consistency_late", "drift")  # drift: lower is better
 policy_a, policy_b = sys.argv[1], sys.argv[2]
 runs = dict(arg.split("=", 1) for arg in sys.argv[3:])
 
+
+def a_is_better(metric: str, a_minus_b: float) -> bool:
+    return a_minus_b < 0 if metric == "drift" else a_minus_b > 0
+
 per_model: dict[str, dict[str, tuple[float, float, float]]] = {}  # model -> metric -> (mean A, mean B, mean A-B)
 print(f"| model | metric | {policy_a} | {policy_b} | paired difference | {policy_a} better on |")
 print("|---|---|---|---|---|---|")
@@ -27,7 +31,7 @@ for name, path in runs.items():
         a, b = per_seed[policy_a][metric], per_seed[policy_b][metric]
         diff = [x - y for x, y in zip(a, b)]
         err = statistics.stdev(diff) / len(diff) ** 0.5
-        better = sum((x < y) if metric == "drift" else (x > y) for x, y in zip(a, b))
+        better = sum(a_is_better(metric, d) for d in diff)
         per_model[name][metric] = (statistics.mean(a), statistics.mean(b), statistics.mean(diff))
         print(f"| {name} | {metric} | {statistics.mean(a):.3f} | {statistics.mean(b):.3f} | "
               f"{statistics.mean(diff):+.3f} ± {err:.3f} | {better}/{len(diff)} |")
@@ -38,6 +42,6 @@ if len(per_model) > 1:
     print("|---|---|---|---|---|")
     for metric in METRICS:
         cols = list(zip(*(per_model[name][metric] for name in per_model)))
-        wins = sum((d < 0) if metric == "drift" else (d > 0) for d in cols[2])
+        wins = sum(a_is_better(metric, d) for d in cols[2])
         cells = " | ".join(f"{statistics.mean(c):.3f} ± {statistics.stdev(c):.3f}" for c in cols)
         print(f"| {metric} | {cells} | {wins}/{len(per_model)} |")
