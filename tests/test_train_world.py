@@ -19,9 +19,13 @@ from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, ground_l
 from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.train import (
     WorldTrainConfig,
+    _context_only_in_last_chunk,
     _context_only_where_drifted,
+    _text_batch,
     _reproduce_command,
     _vae_batch,
+    own_context,
+    train_dit,
     train_world,
 )
 
@@ -172,3 +176,54 @@ def test_fine_tuning_starts_from_the_given_model_and_leaves_it_untouched() -> No
     head = "head.head.weight"
     assert before[head].abs().sum() > 0  # a from-scratch run would zero the head; a fine-tune keeps it
     assert (tuned.state_dict()[head] - before[head]).abs().max() < 0.05 and len(log) == config.dit_steps
+
+
+def _shipped_world() -> tuple["CausalWanDiT", "WorldTextEncoder", "TinyVae"]:
+    from gf_runtime.model.checkpoint import load_weights, read_tensors
+    from gf_runtime.model.dit import CausalWanDiT
+    from gf_runtime.world.files import DEFAULT_MODEL_DIR
+    from gf_runtime.world.text import WorldTextEncoder
+    from gf_runtime.world.vae import TinyVae
+
+    dit = CausalWanDiT(WorldTrainConfig().spec().model)
+    load_weights(dit, read_tensors(DEFAULT_MODEL_DIR / MODEL_FILE))
+    return dit.eval(), WorldTextEncoder.load(DEFAULT_MODEL_DIR / TEXT_FILE), TinyVae.load(DEFAULT_MODEL_DIR / VAE_FILE)
+
+
+def test_own_context_is_the_models_redraw_of_the_rendered_frames_closer_the_later_it_starts() -> None:
+    dit, encoder, vae = _shipped_world()
+    sampler = WorldTrainConfig().spec().sampler
+    rng = np.random.default_rng(3)
+    clips = [sample_clip(rng, 12, 3, anchor_layout=False, switch_prob=0.5) for _ in range(6)]
+    rendered = np.stack([c.frames[:9] for c in clips])  # (B, 9, H, W, 3): three context chunks
+    x0 = vae.encode(rendered).float()
+    text = _text_batch(encoder, clips)[:, :3]
+    errors = {}
+    for start in (1, len(sampler.timesteps) - 1):
+        drawn = own_context(dit, x0, text, torch.arange(9), 3, sampler, start, torch.Generator().manual_seed(0))
+        assert drawn.shape == x0.shape and drawn.dtype == torch.float32
+        errors[start] = float(np.abs(vae.decode(drawn).astype(np.float32) - rendered).mean())
+    late, early = errors[len(sampler.timesteps) - 1], errors[1]
+    # from the last step the model keeps the rendered layout (the VAE round trip alone is ~6 grey levels) but
+    # draws it itself; from the second it redraws much of it
+    assert 3.0 < late < 15.0 and early > late + 5.0, errors
+    with pytest.raises(ValueError, match="start_step"):
+        own_context(dit, x0, text, torch.arange(9), 3, sampler, len(sampler.timesteps), torch.Generator())
+
+
+def test_own_context_batches_train_only_the_last_chunk_and_change_what_is_learned() -> None:
+    sampler = WorldTrainConfig().spec().sampler
+    rng = np.random.default_rng(0)
+    t_bn = np.where(rng.random((8, 4)) < 0.5, 0.0, 500.0)
+    out = _context_only_in_last_chunk(t_bn, rng, sampler)
+    assert (out[:, :-1] == 0).all() and (out[:, -1] > 0).all()
+    assert (out[t_bn[:, -1] > 0, -1] == t_bn[t_bn[:, -1] > 0, -1]).all()  # a noisy last chunk keeps its level
+
+    dit, encoder, vae = _shipped_world()
+    tuned = {}
+    for prob in (0.0, 1.0):
+        config = dataclasses.replace(WorldTrainConfig(seed=1, bf16_autocast=False, own_context_prob=prob), **TINY_BUDGET)
+        model, _, log = train_dit(config, vae, progress=False, start_from=(dit, encoder))
+        assert np.isfinite([r["loss"] for r in log]).all()
+        tuned[prob] = model.state_dict()["head.head.weight"]
+    assert not torch.equal(tuned[0.0], tuned[1.0])  # the model's own context reaches the gradient

@@ -28,6 +28,7 @@ from gf_runtime.machine import cpu_computes_bf16_natively, machine_description
 from gf_runtime.model.checkpoint import save_checkpoint
 from gf_runtime.model.dit import CausalWanDiT
 from gf_runtime.model.layers import init_random_weights
+from gf_runtime.sampling.schedule import predict_x0, renoise
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE, WORLD_TEXT_ENCODER, WORLD_VAE
 from gf_runtime.world.clips import ClipSample, clip_positions, random_prompt, sample_clip, subject_cells
 from gf_runtime.world.render import FRAME_SIZE, SUBJECT_SIZE_FRACTION, WorldSim
@@ -75,6 +76,14 @@ class WorldTrainConfig:
     # DR-RoPE's anchor position holds only anchors in training: in a full contiguous clip it holds the clip's
     # oldest chunk, the least useful context, and the model learns to give that distance little attention (EVAL.md).
     reserve_anchor_positions: bool = False
+    # Fraction of batches whose context chunks are the model's own output (Self Forcing's point: at inference the
+    # context is what the model drew, not rendered frames): the rendered context is noised to one of the sampler's
+    # steps, drawn from ``own_context_start_steps`` (indices into its timesteps), and denoised by the live model
+    # with the remaining steps, without gradient; only the last chunk is trained, against the rendered frames.
+    # A late start keeps the rendered layout, so the target stays consistent with the context, while the frames
+    # carry the model's own errors (a blurred or half-drawn subject), which it learns to correct (EVAL.md).
+    own_context_prob: float = 0.0
+    own_context_start_steps: tuple[int, ...] = (2, 3)
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
@@ -207,6 +216,46 @@ def _context_only_where_drifted(
     return t_bn
 
 
+def _context_only_in_last_chunk(t_bn: np.ndarray, rng: np.random.Generator, sampler: SamplerConfig) -> np.ndarray:
+    """Every chunk but the last is clean context; the last one is noisy (the target): own-context batches."""
+    t_bn = t_bn.copy()
+    t_bn[:, :-1] = 0.0
+    for b in np.flatnonzero(t_bn[:, -1] <= 0.0):
+        t_bn[b, -1] = sampler.timesteps[int(rng.integers(len(sampler.timesteps)))]
+    return t_bn
+
+
+@torch.no_grad()
+def own_context(
+    model: CausalWanDiT,
+    context_bfchw: torch.Tensor,
+    text_bnld: torch.Tensor,
+    frame_pos_f: torch.Tensor,
+    chunk_frames: int,
+    sampler: SamplerConfig,
+    start_step: int,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """The model's own version of rendered context latents (B, F, C, h, w), fp32, same shape.
+
+    Noises them to the sampler's step ``start_step`` and runs the remaining denoising steps, all chunks at once
+    under the block-causal mask (each sees the earlier chunks' current noisy state, as diffusion forcing trains).
+    ``text_bnld`` holds one prompt per chunk of the context, ``frame_pos_f`` its temporal RoPE indices.
+    """
+    if not 0 <= start_step < len(sampler.timesteps):
+        raise ValueError(f"start_step {start_step} is not one of the sampler's {len(sampler.timesteps)} steps")
+    sigmas, timesteps = sampler.sigmas, sampler.timesteps
+    x_t = renoise(context_bfchw, torch.randn(context_bfchw.shape, generator=generator), sigmas[start_step])
+    x0 = x_t
+    for step in range(start_step, len(timesteps)):
+        t_bf = torch.full(context_bfchw.shape[:2], timesteps[step])
+        flow = model(x_t, t_bf, text_bnld, chunk_frames=chunk_frames, frame_pos_f=frame_pos_f)
+        x0 = predict_x0(x_t, flow, sigmas[step])
+        if step + 1 < len(timesteps):
+            x_t = renoise(x0, torch.randn(x0.shape, generator=generator), sigmas[step + 1])
+    return x0
+
+
 def _autocast(config: WorldTrainConfig) -> torch.autocast:
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.uses_bf16)
 
@@ -268,10 +317,20 @@ def train_dit(
             _sample_timesteps(rng, config, spec.sampler, config.dit_batch, len(positions) // config.chunk_frames),
             clips, rng, spec.sampler
         )).float()
+        x_in = x0  # what the model sees before noising; the loss target stays the rendered x0
+        # no draw when off: the shipped recipe's data stream stays as it was trained
+        if config.own_context_prob > 0 and rng.random() < config.own_context_prob:
+            t_bn = torch.from_numpy(_context_only_in_last_chunk(t_bn.numpy(), rng, spec.sampler)).float()
+            start_step = int(config.own_context_start_steps[int(rng.integers(len(config.own_context_start_steps)))])
+            n_ctx = x0.shape[1] - config.chunk_frames
+            with _autocast(config):
+                drawn = own_context(model, x0[:, :n_ctx], text_bnld[:, :-1], frame_pos[:n_ctx], config.chunk_frames,
+                                    spec.sampler, start_step, gen).float()
+            x_in = torch.cat([drawn, x0[:, n_ctx:]], dim=1)
         t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1)
         sigma = (t_bf / spec.sampler.num_train_timesteps)[..., None, None, None]
         noise = torch.randn(x0.shape, generator=gen)
-        x_t = (1 - sigma) * x0 + sigma * noise
+        x_t = (1 - sigma) * x_in + sigma * noise
         with _autocast(config):
             flow = model(x_t, t_bf, text_bnld, chunk_frames=config.chunk_frames, frame_pos_f=frame_pos).float()
         cells = np.stack([subject_cells(c.subject_xy, subject_size, FRAME_SIZE, spec.latent.vae_scale) for c in clips])
@@ -394,7 +453,7 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}); prompt switches inside {cfg['switch_prob']:.0%} of clips
-  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}.
+  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}{f"; in {cfg['own_context_prob']:.0%} of batches the context chunks are the model's own redraw of the rendered ones (noised to sampler steps {tuple(cfg['own_context_start_steps'])} and denoised without gradient) and only the last chunk is trained" if cfg.get('own_context_prob') else ''}.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is
