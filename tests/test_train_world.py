@@ -15,7 +15,7 @@ from gf_runtime.cli import TRAIN_PRECISIONS, build_parser
 from gf_runtime.machine import cpu_computes_bf16_natively
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
-from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, ground_line_y
+from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, WorldSim, ground_line_y
 from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.train import (
     WorldTrainConfig,
@@ -25,6 +25,7 @@ from gf_runtime.world.train import (
     _reproduce_command,
     _vae_batch,
     own_context,
+    subject_kept,
     train_dit,
     train_world,
 )
@@ -227,3 +228,24 @@ def test_own_context_batches_train_only_the_last_chunk_and_change_what_is_learne
         assert np.isfinite([r["loss"] for r in log]).all()
         tuned[prob] = model.state_dict()["head.head.weight"]
     assert not torch.equal(tuned[0.0], tuned[1.0])  # the model's own context reaches the gradient
+
+
+def test_subject_kept_rejects_a_redraw_with_another_shape_or_colour_and_training_logs_the_kept_share() -> None:
+    judge = load_classifier()
+    scene = "{} still in the desert by day with a static camera"
+    clip = lambda subject, seed: WorldSim(scene.format(subject), seed=seed).clip(6)[0]  # noqa: E731
+    rendered = np.stack([clip("a red ball", 1), clip("a blue cube", 2)])  # (2, 6, H, W, 3)
+    assert subject_kept(judge, rendered, rendered).tolist() == [True, True]
+    other = rendered.copy()
+    other[0, 4:] = clip("a red star", 1)[4:]  # two frames of another shape
+    other[1, :3] = clip("a green cube", 2)[:3]  # three frames of another colour
+    assert subject_kept(judge, rendered, other).tolist() == [False, False]
+    with pytest.raises(ValueError, match="differ in shape"):
+        subject_kept(judge, rendered, rendered[:, :3])
+
+    dit, encoder, vae = _shipped_world()
+    config = dataclasses.replace(WorldTrainConfig(seed=1, bf16_autocast=False, own_context_prob=1.0,
+                                                  own_context_keep_subject=True), **{**TINY_BUDGET, "dit_steps": 4})
+    _, _, log = train_dit(config, vae, progress=False, start_from=(dit, encoder))
+    kept = [r["own_context_kept"] for r in log]
+    assert len(kept) == 4 and all(0.0 <= k <= 1.0 for k in kept)

@@ -30,6 +30,7 @@ from gf_runtime.model.dit import CausalWanDiT
 from gf_runtime.model.layers import init_random_weights
 from gf_runtime.sampling.schedule import predict_x0, renoise
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE, WORLD_TEXT_ENCODER, WORLD_VAE
+from gf_runtime.world.classifier import FrameClassifier, load_classifier
 from gf_runtime.world.clips import ClipSample, clip_positions, random_prompt, sample_clip, subject_cells
 from gf_runtime.world.render import FRAME_SIZE, SUBJECT_SIZE_FRACTION, WorldSim
 from gf_runtime.world.text import WorldTextEncoder
@@ -84,6 +85,11 @@ class WorldTrainConfig:
     # carry the model's own errors (a blurred or half-drawn subject), which it learns to correct (EVAL.md).
     own_context_prob: float = 0.0
     own_context_start_steps: tuple[int, ...] = (2, 3)
+    # Keep the model's redraw only in clips where the frame classifier reads the same subject (shape and colour)
+    # in every redrawn context frame as in the rendered ones; the others keep their rendered context. A redraw
+    # loses the shape in 20-40% of frames (EVAL.md), and a context showing another subject than the target teaches
+    # the model not to copy the subject from its context, which is what a long stream needs most.
+    own_context_keep_subject: bool = False
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
@@ -256,6 +262,17 @@ def own_context(
     return x0
 
 
+def subject_kept(judge: FrameClassifier, rendered_bfhw3: np.ndarray, drawn_bfhw3: np.ndarray) -> np.ndarray:
+    """(B,) bool: the classifier reads the same subject shape and colour in every drawn frame as in the rendered
+    frame it stands for (uint8 frames, both (B, F, H, W, 3))."""
+    if rendered_bfhw3.shape != drawn_bfhw3.shape:
+        raise ValueError(f"rendered {rendered_bfhw3.shape} and drawn {drawn_bfhw3.shape} frames differ in shape")
+    b, f = rendered_bfhw3.shape[:2]
+    both = judge.predict(np.concatenate([rendered_bfhw3, drawn_bfhw3]).reshape(2 * b * f, *rendered_bfhw3.shape[2:]))
+    same_bf = (both.shape[: b * f] == both.shape[b * f :]) & (both.color[: b * f] == both.color[b * f :])
+    return same_bf.reshape(b, f).all(axis=1)
+
+
 def _autocast(config: WorldTrainConfig) -> torch.autocast:
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.uses_bf16)
 
@@ -289,6 +306,8 @@ def train_dit(
         progress_frac = (step - config.warmup_steps) / max(1, config.dit_steps - config.warmup_steps)
         return config.dit_lr * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * progress_frac)))
 
+    judge = load_classifier() if config.own_context_prob > 0 and config.own_context_keep_subject else None
+    kept_counts = [0, 0]  # own-context clips whose redraw kept the subject, of all own-context clips
     ema_model = copy.deepcopy(model).requires_grad_(False)
     ema_encoder = copy.deepcopy(encoder).requires_grad_(False)
     subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
@@ -326,6 +345,12 @@ def train_dit(
             with _autocast(config):
                 drawn = own_context(model, x0[:, :n_ctx], text_bnld[:, :-1], frame_pos[:n_ctx], config.chunk_frames,
                                     spec.sampler, start_step, gen).float()
+            if judge is not None:
+                with torch.no_grad():
+                    keep_b = subject_kept(judge, frames[:, :n_ctx], vae.decode(drawn))
+                kept_counts[0] += int(keep_b.sum())
+                kept_counts[1] += len(keep_b)
+                drawn = torch.where(torch.from_numpy(keep_b)[:, None, None, None, None], drawn, x0[:, :n_ctx])
             x_in = torch.cat([drawn, x0[:, n_ctx:]], dim=1)
         t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1)
         sigma = (t_bf / spec.sampler.num_train_timesteps)[..., None, None, None]
@@ -351,7 +376,11 @@ def train_dit(
         if (step + 1) % config.log_every == 0 or step + 1 == config.dit_steps:
             mean = float(np.mean(running))
             running.clear()
-            log.append({"step": step + 1, "loss": mean, "lr": lr_at(step), "seconds": time.perf_counter() - start})
+            record = {"step": step + 1, "loss": mean, "lr": lr_at(step), "seconds": time.perf_counter() - start}
+            if kept_counts[1]:
+                record["own_context_kept"] = kept_counts[0] / kept_counts[1]  # since the previous record
+                kept_counts[:] = [0, 0]
+            log.append(record)
             bar.set_postfix(loss=f"{mean:.4f}")
     return ema_model.eval(), ema_encoder.eval(), log
 
@@ -453,7 +482,7 @@ learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
   drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}); prompt switches inside {cfg['switch_prob']:.0%} of clips
-  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}{f"; in {cfg['own_context_prob']:.0%} of batches the context chunks are the model's own redraw of the rendered ones (noised to sampler steps {tuple(cfg['own_context_start_steps'])} and denoised without gradient) and only the last chunk is trained" if cfg.get('own_context_prob') else ''}.
+  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}{f"; in {cfg['own_context_prob']:.0%} of batches the context chunks are the model's own redraw of the rendered ones (noised to sampler steps {tuple(cfg['own_context_start_steps'])} and denoised without gradient{', kept only where the classifier reads the same subject in every redrawn frame' if cfg.get('own_context_keep_subject') else ''}) and only the last chunk is trained" if cfg.get('own_context_prob') else ''}.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is

@@ -1,7 +1,8 @@
 """Fine-tune a world model's DiT with its own output as context (`WorldTrainConfig.own_context_prob`).
 
 Run from the repository root:
-    python docs/experiments/2026-12-04-own-context/finetune.py SRC_MODEL_DIR OUT_DIR STEPS OWN_CONTEXT_PROB
+    python docs/experiments/2026-12-04-own-context/finetune.py SRC_MODEL_DIR OUT_DIR STEPS OWN_CONTEXT_PROB [keep]
+A fifth argument `keep` sets `own_context_keep_subject` (redraws that lose the subject are not used).
 OWN_CONTEXT_PROB 0 is the control: the same steps, learning rate and data seed with rendered context only.
 Writes a model folder that `gf eval long --model OUT_DIR` loads (the VAE is copied from SRC_MODEL_DIR).
 """
@@ -23,8 +24,9 @@ from gf_runtime.world.vae import TinyVae
 torch.set_num_threads(2)
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 steps, own = int(sys.argv[3]), float(sys.argv[4])
+keep = sys.argv[5:] == ["keep"]
 cfg = WorldTrainConfig(seed=7, dit_steps=steps, warmup_steps=50, dit_lr=2e-4, bf16_autocast=True,
-                       own_context_prob=own)
+                       own_context_prob=own, own_context_keep_subject=keep)
 spec = cfg.spec()
 dit = CausalWanDiT(spec.model)
 load_weights(dit, read_tensors(src / MODEL_FILE))
@@ -38,5 +40,5 @@ out.mkdir(parents=True, exist_ok=True)
 save_checkpoint(out / MODEL_FILE, model, spec)
 encoder.save(out / TEXT_FILE)
 shutil.copy(src / VAE_FILE, out / VAE_FILE)
-(out / "finetune.json").write_text(json.dumps({"source": str(src), "steps": steps, "own_context_prob": own,
+(out / "finetune.json").write_text(json.dumps({"source": str(src), "steps": steps, "own_context_prob": own, "own_context_keep_subject": keep,
                                                "seconds": round(seconds, 1), "log": log}))
