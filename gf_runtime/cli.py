@@ -128,9 +128,19 @@ def _run_bench_speed(args: argparse.Namespace) -> int:
 def _add_train(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train models")
     train = p.add_subparsers(dest="train", required=True)
-    world = train.add_parser("world", help="train the embedded default world model (VAE, text encoder, DiT) on a CPU")
+    world = train.add_parser("world", help="train the embedded default world model (VAE, text encoder, DiT) on a CPU, "
+                                           "or a larger variant on a GPU")
+    world.add_argument("--recipe", default="default", help="a named recipe: default (the shipped model, a CPU) or "
+                                                           "large (a 5x larger DiT, for a GPU)")
+    world.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    world.add_argument("--data-workers", type=int, default=None,
+                       help="processes drawing batches ahead (recipes with step-seeded data; default: all but two "
+                            "cores on a GPU, none on a CPU)")
+    world.add_argument("--dit-time-limit", type=float, default=None, metavar="SECONDS",
+                       help="stop the DiT stage after this long (a leased machine's time); the card says where")
     world.add_argument("--seed", type=int, default=0)
     world.add_argument("--out", type=Path, default=None, help="output folder (default: the shipped model's folder)")
+    world.add_argument("--dit-shape", default=None, help="override the recipe's DiT shape (a model preset: tiny, small)")
     world.add_argument("--dit-steps", type=int, default=None, help="override the DiT step count")
     world.add_argument("--vae-steps", type=int, default=None, help="override the VAE step count")
     world.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
@@ -144,11 +154,17 @@ def _run_train_world(args: argparse.Namespace) -> int:
     import dataclasses
 
     from gf_runtime.world.files import DEFAULT_MODEL_DIR
-    from gf_runtime.world.train import CLI_TRAIN_FLAGS, WorldTrainConfig, train_world
+    from gf_runtime.world.train import CLI_TRAIN_FLAGS, WORLD_RECIPES, train_world
 
+    if args.recipe not in WORLD_RECIPES:
+        raise ValueError(f"unknown recipe {args.recipe!r}; choose one of {', '.join(WORLD_RECIPES)}")
+    if args.out is None and args.recipe != "default":
+        raise ValueError(f"--recipe {args.recipe} needs --out: the shipped model's folder holds the default recipe's model")
     overrides = {k: getattr(args, k) for k in CLI_TRAIN_FLAGS if getattr(args, k) is not None}
-    config = dataclasses.replace(WorldTrainConfig(seed=args.seed, bf16_autocast=TRAIN_PRECISIONS[args.precision]), **overrides)
-    report = train_world(config, args.out or DEFAULT_MODEL_DIR)
+    config = dataclasses.replace(WORLD_RECIPES[args.recipe], seed=args.seed,
+                                 bf16_autocast=TRAIN_PRECISIONS[args.precision], **overrides)
+    report = train_world(config, args.out or DEFAULT_MODEL_DIR, device=args.device, data_workers=args.data_workers,
+                         dit_time_limit_s=args.dit_time_limit)
     print(json.dumps({k: v for k, v in report.items() if k != "config"}))
     return 0
 

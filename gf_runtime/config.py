@@ -82,6 +82,8 @@ MODEL_PRESETS: dict[str, ModelConfig] = {
     "wan2.1-t2v-1.3b": ModelConfig(),
     # A few million parameters: the shape of the embedded default world and of the tests' pipelines.
     "tiny": ModelConfig(dim=192, ffn_dim=768, num_layers=6, num_heads=4, freq_dim=64, text_dim=64, text_len=16),
+    # About 5x tiny's parameters: the world model's larger variant, trained on a GPU (`gf train world --recipe large`).
+    "small": ModelConfig(dim=384, ffn_dim=1536, num_layers=8, num_heads=6, freq_dim=64, text_dim=64, text_len=16),
     # The smallest sensible shape: unit tests (2 layers, dim 64).
     "micro": ModelConfig(dim=64, ffn_dim=128, num_layers=2, num_heads=2, freq_dim=32, text_dim=32, text_len=8),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,10 @@ from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, WorldSim, ground_line_y
 from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.train import (
+    WORLD_RECIPES,
     WorldTrainConfig,
+    _batches,
+    _draw_dit_batch,
     _context_only_in_last_chunk,
     _context_only_where_drifted,
     _text_batch,
@@ -159,6 +163,64 @@ def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call
     assert _reproduce_command({**recipe, "dit_steps": 10}) == "`gf train world --seed 4 --precision fp32 --dit-steps 10`"
     changed = _reproduce_command({**recipe, "vae_width": 64})
     assert "vae_width=64" in changed and "gf train world" not in changed.split("(not")[0]
+    large = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["large"], seed=1, bf16_autocast=True))
+    assert _reproduce_command(large, "cuda") == "`gf train world --recipe large --seed 1 --precision bf16 --device cuda`"
+    assert _reproduce_command({**large, "dit_shape": "tiny"}, "cuda").endswith("--device cuda --dit-shape tiny`")
+    assert "WORLD_RECIPES['large']" in _reproduce_command({**large, "switch_prob": 0.2})
+
+
+def test_step_seeded_batches_are_the_same_whatever_draws_them_and_differ_step_to_step() -> None:
+    config = dataclasses.replace(WORLD_RECIPES["large"], dit_batch=2)
+    spec = config.spec()
+    draw = functools.partial(_draw_dit_batch, config=config, sampler=spec.sampler, vae_scale=spec.latent.vae_scale)
+    here = list(_batches(draw, config, np.random.default_rng(0), 3, stream=1, workers=0))
+    workers = list(_batches(draw, config, np.random.default_rng(99), 3, stream=1, workers=2))
+    for a, b in zip(here, workers):
+        assert torch.equal(a.frames_bfhw3, b.frames_bfhw3) and torch.equal(a.t_bn, b.t_bn)
+        assert a.chunk_prompts == b.chunk_prompts and torch.equal(a.positions_f, b.positions_f)
+    assert not torch.equal(here[0].frames_bfhw3, here[1].frames_bfhw3)
+    other_stream = next(_batches(draw, config, np.random.default_rng(0), 1, stream=0, workers=0))
+    assert not torch.equal(other_stream.frames_bfhw3, here[0].frames_bfhw3)
+    # the shipped recipe draws its batches in turn from the one generator it is given
+    shipped = dataclasses.replace(WorldTrainConfig(), dit_batch=2)
+    draw_shipped = functools.partial(_draw_dit_batch, config=shipped, sampler=spec.sampler, vae_scale=spec.latent.vae_scale)
+    in_turn = list(_batches(draw_shipped, shipped, np.random.default_rng(5), 2, stream=1, workers=4))
+    rng = np.random.default_rng(5)
+    by_hand = [draw_shipped(rng), draw_shipped(rng)]
+    assert all(torch.equal(a.frames_bfhw3, b.frames_bfhw3) for a, b in zip(in_turn, by_hand))
+
+
+def test_a_dit_time_limit_stops_training_early_and_the_card_says_where(tmp_path: Path) -> None:
+    config = dataclasses.replace(WorldTrainConfig(seed=2, bf16_autocast=False), **{**TINY_BUDGET, "dit_steps": 50})
+    report = train_world(config, tmp_path, progress=False, dit_time_limit_s=0.0)
+    assert report["dit_steps_done"] == 1
+    assert "stopped by a time limit after 1" in (tmp_path / "MODEL_CARD.md").read_text()
+    assert load_pipeline(tmp_path).spec.model == config.spec().model
+
+
+def test_large_recipe_trains_the_small_dit_with_step_seeded_data_in_worker_processes(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["train", "world", "--recipe", "large", "--dit-shape", "small", "--out", str(tmp_path),
+                                      "--data-workers", "2", "--dit-steps", "2", "--vae-steps", "2"])
+    assert (args.recipe, args.dit_shape, args.data_workers) == ("large", "small", 2)
+    config = dataclasses.replace(WORLD_RECIPES["large"], bf16_autocast=False, vae_batch=4, dit_batch=2, dit_steps=2,
+                                 vae_steps=2, log_every=1, warmup_steps=1)
+    report = train_world(config, tmp_path, progress=False, data_workers=2)
+    assert report["dit_parameters"] > 4 * 3_914_368  # the small shape, not tiny
+    assert load_pipeline(tmp_path).spec.model.dim == 384
+    with pytest.raises(ValueError, match="not a model preset"):
+        WorldTrainConfig(dit_shape="huge")
+
+
+
+def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_shipped_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gf_runtime.cli import main
+
+    assert main(["train", "world", "--recipe", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown recipe 'nope'; choose one of default, large" in capsys.readouterr().err
+    assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
+    assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
 
 
 def test_fine_tuning_starts_from_the_given_model_and_leaves_it_untouched() -> None:

@@ -62,7 +62,9 @@ class Session:
         self.seed = seed
         self.memory_config = memory_config
         self.memory = StreamMemory(memory_config)
-        self.generator = torch.Generator(device=pipeline.device).manual_seed(seed)
+        # A CPU generator on every device: a seed draws the same noise on a CPU and a GPU (a CUDA generator draws
+        # other numbers), so one seed's stream matches across devices within their arithmetic's rounding.
+        self.generator = torch.Generator().manual_seed(seed)
         self.chunk_index = 0
         self.prompt = prompt
         self.prompt_id = 0

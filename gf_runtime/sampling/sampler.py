@@ -41,10 +41,11 @@ class ChunkSampler:
         return self.model.memory_context(memory, slots, positions)
 
     def _noise(self, n_frames: int, generator: torch.Generator) -> torch.Tensor:
+        """(1, n_frames, C, H, W) standard normal noise, drawn by ``generator`` on its own device (the session's
+        CPU generator) and moved to the model's."""
         s = self.shape
-        return torch.randn(
-            (1, n_frames, s.channels, s.height, s.width), generator=generator, device=self.model.device
-        )
+        noise = torch.randn((1, n_frames, s.channels, s.height, s.width), generator=generator, device=generator.device)
+        return noise.to(self.model.device)
 
     @torch.no_grad()
     def generate_chunk(

@@ -1,7 +1,8 @@
-"""`gf train world`: train the embedded default world model on a CPU (VAE, then text encoder + causal DiT).
+"""`gf train world`: train the embedded default world model on a CPU (VAE, then text encoder + causal DiT), or a
+named larger recipe on a GPU (``WORLD_RECIPES``).
 
 1. TinyVae on rendered frames (reconstruction, with latent noise so the decoder tolerates the DiT's errors).
-2. The causal DiT (the runtime's own CausalWanDiT, ``tiny`` shape) with the world text encoder, by
+2. The causal DiT (the runtime's own CausalWanDiT; ``tiny`` shape in the shipped recipe) with the world text encoder, by
    diffusion forcing with the block-causal mask on clips of ``horizon_frames``: every chunk gets its own noise
    level or stays clean (clean context, as at inference), prompt switches happen inside clips, and some clips
    use the DR-RoPE anchor layout. Flow-matching loss on the noisy chunks; EMA weights are shipped.
@@ -12,18 +13,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from gf_runtime.config import MODEL_PRESETS, LatentGeometry, PipelineSpec, SamplerConfig
+from gf_runtime.config import MODEL_PRESETS, LatentGeometry, ModelConfig, PipelineSpec, SamplerConfig
 from gf_runtime.machine import cpu_computes_bf16_natively, machine_description
 from gf_runtime.model.checkpoint import save_checkpoint
 from gf_runtime.model.dit import CausalWanDiT
@@ -38,6 +42,7 @@ from gf_runtime.world.vae import TinyVae
 
 logger = logging.getLogger(__name__)
 
+Batch = TypeVar("Batch")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,11 @@ class WorldTrainConfig:
     threads: int = 2
     horizon_frames: int = 12
     chunk_frames: int = 3
+    dit_shape: str = "tiny"  # a MODEL_PRESETS name: the DiT's shape
+    # False: one random stream draws every batch in turn (the shipped recipe). True: batch k of each stage is drawn
+    # from its own stream, seeded by (seed, stage, k), so worker processes can draw batches ahead of a GPU and the
+    # data do not depend on how many there are; the same distribution, other draws.
+    step_seeded_data: bool = False
     # VAE
     vae_steps: int = 2400
     vae_batch: int = 32
@@ -97,17 +107,33 @@ class WorldTrainConfig:
     # where bf16 is emulated (AVX2; BENCHMARKS.md). None: on exactly where the CPU computes bf16 natively.
     bf16_autocast: bool | None = None
 
+    def __post_init__(self) -> None:
+        if self.dit_shape not in MODEL_PRESETS:
+            raise ValueError(f"dit_shape={self.dit_shape!r} is not a model preset; choose one of {sorted(MODEL_PRESETS)}")
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return MODEL_PRESETS[self.dit_shape]
+
     @property
     def uses_bf16(self) -> bool:
-        return cpu_computes_bf16_natively() if self.bf16_autocast is None else self.bf16_autocast
+        """On a CPU (where the shipped recipe trains); ``bf16_on`` answers for any device."""
+        return self.bf16_on(torch.device("cpu"))
 
-    def resolved(self) -> "WorldTrainConfig":
+    def bf16_on(self, device: torch.device) -> bool:
+        if self.bf16_autocast is not None:
+            return self.bf16_autocast
+        if device.type == "cuda":
+            return torch.cuda.is_bf16_supported()
+        return cpu_computes_bf16_natively()
+
+    def resolved(self, device: torch.device = torch.device("cpu")) -> "WorldTrainConfig":
         """This config with the machine-dependent choices made (what a training report records)."""
-        return dataclasses.replace(self, bf16_autocast=self.uses_bf16)
+        return dataclasses.replace(self, bf16_autocast=self.bf16_on(device))
 
     def spec(self) -> PipelineSpec:
         return PipelineSpec(
-            model=MODEL_PRESETS["tiny"],
+            model=self.model_config,
             sampler=SamplerConfig(chunk_frames=self.chunk_frames),
             latent=LatentGeometry(height=8, width=8, vae_scale=8),
             horizon_frames=self.horizon_frames,
@@ -115,6 +141,55 @@ class WorldTrainConfig:
             text_encoder=WORLD_TEXT_ENCODER,
             vae=WORLD_VAE,
         )
+
+
+# ----------------------------------------------------------------------------------------------- data
+# Each stage's own stream of step-seeded batches (WorldTrainConfig.step_seeded_data).
+VAE_STREAM, DIT_STREAM, OWN_CONTEXT_STREAM = 0, 1, 2
+
+
+class _StepSeededBatches(torch.utils.data.Dataset):
+    """Batch ``k`` drawn from its own random stream, seeded by (seed, stage stream, k): any number of worker
+    processes yields the same batches in the same order."""
+
+    def __init__(self, draw: Callable[[np.random.Generator], Batch], seed: int, stream: int, steps: int) -> None:
+        self.draw, self.seed, self.stream, self.steps = draw, seed, stream, steps
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, step: int) -> Batch:
+        return self.draw(np.random.default_rng([self.seed, self.stream, step]))
+
+
+def _batches(
+    draw: Callable[[np.random.Generator], Batch],
+    config: WorldTrainConfig,
+    rng: np.random.Generator,
+    steps: int,
+    stream: int,
+    workers: int,
+) -> Iterator[Batch]:
+    """The stage's training batches: from ``rng`` in turn (the shipped recipe), or step-seeded, drawn ahead by
+    ``workers`` processes (0: in this one). Tensors come back from the workers through shared memory."""
+    if not config.step_seeded_data:
+        for _ in range(steps):
+            yield draw(rng)
+        return
+    loader = torch.utils.data.DataLoader(
+        _StepSeededBatches(draw, config.seed, stream, steps), batch_size=None, shuffle=False, num_workers=workers,
+        prefetch_factor=8 if workers else None, persistent_workers=False,
+    )
+    yield from loader
+
+
+def default_data_workers(config: WorldTrainConfig, device: torch.device) -> int:
+    """Worker processes that draw batches: none for the shipped recipe (its one stream is drawn in turn) or on a
+    CPU (the cores train); on a GPU all but two of the CPU's cores, since a small model there trains faster than
+    one core renders its clips."""
+    if not config.step_seeded_data or device.type == "cpu":
+        return 0
+    return max(1, min(12, (os.cpu_count() or 4) - 2))
 
 
 # ----------------------------------------------------------------------------------------------- VAE
@@ -139,46 +214,61 @@ def _vae_batch(rng: np.random.Generator, batch: int, bounce_fraction: float = 0.
     return np.stack(frames), np.array(subject_xy, dtype=np.float32)
 
 
-def _to_pixels(frames_nhw3: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(frames_nhw3).float().permute(0, 3, 1, 2) / 127.5 - 1.0
+def _draw_vae_batch(rng: np.random.Generator, config: WorldTrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """One VAE training batch: uint8 frames (N, H, W, 3) and the subject's latent-free pixel mask (N, H, W)."""
+    frames, subject_xy = _vae_batch(rng, config.vae_batch, config.vae_bounce_fraction)
+    subject_nhw = subject_cells(subject_xy, FRAME_SIZE * SUBJECT_SIZE_FRACTION, FRAME_SIZE, cell=1)
+    return torch.from_numpy(frames), torch.from_numpy(subject_nhw)
 
 
-def train_vae(config: WorldTrainConfig, progress: bool = True) -> tuple[TinyVae, list[float]]:
+def _to_pixels(frames_nhw3: np.ndarray | torch.Tensor) -> torch.Tensor:
+    frames = torch.as_tensor(frames_nhw3)
+    return frames.float().permute(0, 3, 1, 2) / 127.5 - 1.0
+
+
+def train_vae(
+    config: WorldTrainConfig, progress: bool = True, device: torch.device | str = "cpu", data_workers: int = 0
+) -> tuple[TinyVae, list[float]]:
+    device = torch.device(device)
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
-    vae = TinyVae(latent_channels=MODEL_PRESETS["tiny"].in_channels, width=config.vae_width)
+    vae = TinyVae(latent_channels=config.model_config.in_channels, width=config.vae_width).to(device)
     opt = torch.optim.AdamW(vae.parameters(), lr=config.vae_lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.vae_lr, total_steps=config.vae_steps, pct_start=0.1)
     losses = []
     gen = torch.Generator().manual_seed(config.seed)
-    subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
-    for _ in tqdm(range(config.vae_steps), desc="vae", disable=not progress):
-        frames, subject_xy = _vae_batch(rng, config.vae_batch, config.vae_bounce_fraction)
-        pixels = _to_pixels(frames)
+    batches = _batches(functools.partial(_draw_vae_batch, config=config), config, rng, config.vae_steps,
+                       VAE_STREAM, data_workers)
+    for frames_nhw3, subject_nhw in tqdm(batches, total=config.vae_steps, desc="vae", disable=not progress):
+        pixels = _to_pixels(frames_nhw3.to(device, non_blocking=True))
         z = vae.encode_raw(pixels)
-        z_noisy = z + config.vae_latent_noise * z.detach().std() * torch.randn(z.shape, generator=gen)
+        z_noisy = z + config.vae_latent_noise * z.detach().std() * torch.randn(z.shape, generator=gen).to(device)
         recon = vae.decode_raw(z_noisy)
-        subject_n1hw = torch.from_numpy(subject_cells(subject_xy, subject_size, FRAME_SIZE, cell=1)).float()[:, None]
-        weight = 1.0 + (config.vae_subject_loss_weight - 1.0) * subject_n1hw
+        weight = 1.0 + (config.vae_subject_loss_weight - 1.0) * subject_nhw.to(device).float()[:, None]
         error = recon - pixels
         loss = ((error.abs() + error.pow(2)) * weight).sum() / (weight.sum() * 3) + 1e-4 * z.pow(2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(loss.item())
+        losses.append(loss.detach())
     # Per-channel latent statistics, measured on fresh frames.
     with torch.no_grad():
-        z = torch.cat([vae.encode_raw(_to_pixels(_vae_batch(rng, 64)[0])) for _ in range(8)])
+        z = torch.cat([vae.encode_raw(_to_pixels(_vae_batch(rng, 64)[0]).to(device)) for _ in range(8)])
         vae.latent_mean.copy_(z.mean(dim=(0, 2, 3)))
         vae.latent_std.copy_(z.std(dim=(0, 2, 3)).clamp_min(1e-3))
-    return vae.eval().requires_grad_(False), losses
+    return vae.eval().requires_grad_(False), torch.stack(losses).tolist() if losses else []
 
 
 # ----------------------------------------------------------------------------------------------- DiT
 def _text_batch(encoder: WorldTextEncoder, clips: list[ClipSample]) -> torch.Tensor:
     """Each chunk's prompt embeddings, zero-padded to the longest: (B, n_chunks, L, text_dim)."""
-    ids = [[encoder.token_ids(p) for p in clip.chunk_prompts] for clip in clips]
+    return _prompt_batch(encoder, [clip.chunk_prompts for clip in clips])
+
+
+def _prompt_batch(encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]]) -> torch.Tensor:
+    """Embeddings of each sample's per-chunk prompts, zero-padded to the longest: (B, n_chunks, L, text_dim)."""
+    ids = [[encoder.token_ids(p) for p in prompts] for prompts in chunk_prompts]
     longest = max(1, max(len(i) for sample in ids for i in sample))
     rows = []
     for sample in ids:
@@ -231,6 +321,44 @@ def _context_only_in_last_chunk(t_bn: np.ndarray, rng: np.random.Generator, samp
     return t_bn
 
 
+@dataclass(frozen=True)
+class DitBatch:
+    """One DiT training batch as drawn on the CPU (what a data worker hands over)."""
+
+    frames_bfhw3: torch.Tensor  # uint8 rendered clips
+    subject_bfhw: torch.Tensor  # bool: latent cells the subject's box overlaps
+    positions_f: torch.Tensor  # long: each frame's temporal RoPE index
+    t_bn: torch.Tensor  # float: each chunk's timestep, 0 = clean context
+    chunk_prompts: tuple[tuple[str, ...], ...]  # per sample, the text conditioning each chunk
+
+
+def _draw_dit_batch(rng: np.random.Generator, config: WorldTrainConfig, sampler: SamplerConfig, vae_scale: int) -> DitBatch:
+    """The clips of one step, their layout and their timesteps, drawn from ``rng`` in the recipe's order."""
+    anchor_layout = bool(rng.random() < config.anchor_layout_prob)
+    positions = clip_positions(config.horizon_frames, config.chunk_frames, anchor_layout,
+                               reserve_anchor_positions=config.reserve_anchor_positions)
+    clips = [
+        sample_clip(rng, len(positions), config.chunk_frames, anchor_layout, config.switch_prob,
+                    spread_anchors=config.spread_anchors,
+                    # no draw when off: the shipped recipe's data stream stays as it was trained
+                    drifted_context=anchor_layout and config.drifted_context_prob > 0
+                    and bool(rng.random() < config.drifted_context_prob))
+        for _ in range(config.dit_batch)
+    ]
+    t_bn = _context_only_where_drifted(
+        _sample_timesteps(rng, config, sampler, config.dit_batch, len(positions) // config.chunk_frames),
+        clips, rng, sampler,
+    )
+    subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
+    return DitBatch(
+        frames_bfhw3=torch.from_numpy(np.stack([c.frames for c in clips])),
+        subject_bfhw=torch.from_numpy(np.stack([subject_cells(c.subject_xy, subject_size, FRAME_SIZE, vae_scale) for c in clips])),
+        positions_f=torch.tensor(positions),
+        t_bn=torch.from_numpy(t_bn).float(),
+        chunk_prompts=tuple(c.chunk_prompts for c in clips),
+    )
+
+
 @torch.no_grad()
 def own_context(
     model: CausalWanDiT,
@@ -251,14 +379,16 @@ def own_context(
     if not 0 <= start_step < len(sampler.timesteps):
         raise ValueError(f"start_step {start_step} is not one of the sampler's {len(sampler.timesteps)} steps")
     sigmas, timesteps = sampler.sigmas, sampler.timesteps
-    x_t = renoise(context_bfchw, torch.randn(context_bfchw.shape, generator=generator), sigmas[start_step])
+    device = context_bfchw.device
+    noise = lambda: torch.randn(context_bfchw.shape, generator=generator).to(device)  # noqa: E731 (CPU generator: same draws on any device)
+    x_t = renoise(context_bfchw, noise(), sigmas[start_step])
     x0 = x_t
     for step in range(start_step, len(timesteps)):
-        t_bf = torch.full(context_bfchw.shape[:2], timesteps[step])
+        t_bf = torch.full(context_bfchw.shape[:2], timesteps[step], device=device)
         flow = model(x_t, t_bf, text_bnld, chunk_frames=chunk_frames, frame_pos_f=frame_pos_f)
         x0 = predict_x0(x_t, flow, sigmas[step])
         if step + 1 < len(timesteps):
-            x_t = renoise(x0, torch.randn(x0.shape, generator=generator), sigmas[step + 1])
+            x_t = renoise(x0, noise(), sigmas[step + 1])
     return x0
 
 
@@ -273,8 +403,8 @@ def subject_kept(judge: FrameClassifier, rendered_bfhw3: np.ndarray, drawn_bfhw3
     return same_bf.reshape(b, f).all(axis=1)
 
 
-def _autocast(config: WorldTrainConfig) -> torch.autocast:
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.uses_bf16)
+def _autocast(config: WorldTrainConfig, device: torch.device) -> torch.autocast:
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16_on(device))
 
 
 def train_dit(
@@ -282,8 +412,19 @@ def train_dit(
     vae: TinyVae,
     progress: bool = True,
     start_from: tuple[CausalWanDiT, WorldTextEncoder] | None = None,
+    device: torch.device | str = "cpu",
+    data_workers: int = 0,
+    time_limit_s: float | None = None,
 ) -> tuple[CausalWanDiT, WorldTextEncoder, list[dict[str, float]]]:
-    """Train the DiT and text encoder from scratch, or fine-tune copies of ``start_from`` (experiments)."""
+    """Train the DiT and text encoder from scratch, or fine-tune copies of ``start_from`` (experiments).
+
+    ``time_limit_s`` stops the loop after that many seconds (a leased machine's time), short of ``dit_steps``: the
+    learning rate has then not decayed all the way; the log's last step says where it stopped.
+
+    Returns the EMA weights on ``device``. Random draws (data, timesteps, noise) come from CPU generators, so a
+    GPU sees the same data and noise as a CPU does; its arithmetic rounds differently.
+    """
+    device = torch.device(device)
     spec = config.spec()
     rng = np.random.default_rng(config.seed + 1)
     torch.manual_seed(config.seed + 1)
@@ -297,6 +438,7 @@ def train_dit(
         encoder = WorldTextEncoder(spec.model.text_dim)
     else:
         model, encoder = (copy.deepcopy(m).train().requires_grad_(True) for m in start_from)
+    model, encoder, vae = model.to(device), encoder.to(device), vae.to(device)
     params = list(model.parameters()) + list(encoder.parameters())
     opt = torch.optim.AdamW(params, lr=config.dit_lr, weight_decay=0.01, betas=(0.9, 0.99))
 
@@ -310,56 +452,45 @@ def train_dit(
     kept_counts = [0, 0]  # own-context clips whose redraw kept the subject, of all own-context clips
     ema_model = copy.deepcopy(model).requires_grad_(False)
     ema_encoder = copy.deepcopy(encoder).requires_grad_(False)
-    subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
+    ema_params = list(ema_model.parameters()) + list(ema_encoder.parameters())
+    # Own-context draws share the data's stream in the shipped recipe; step-seeded data leave it to them alone.
+    own_rng = rng if not config.step_seeded_data else np.random.default_rng([config.seed, OWN_CONTEXT_STREAM])
+    draw = functools.partial(_draw_dit_batch, config=config, sampler=spec.sampler, vae_scale=spec.latent.vae_scale)
+    batches = _batches(draw, config, rng, config.dit_steps, DIT_STREAM, data_workers)
     log: list[dict[str, float]] = []
-    running = []
+    running: list[torch.Tensor] = []
     start = time.perf_counter()
-    bar = tqdm(range(config.dit_steps), desc="dit", disable=not progress)
-    for step in bar:
-        anchor_layout = bool(rng.random() < config.anchor_layout_prob)
-        positions = clip_positions(config.horizon_frames, config.chunk_frames, anchor_layout,
-                                   reserve_anchor_positions=config.reserve_anchor_positions)
-        clips = [
-            sample_clip(rng, len(positions), config.chunk_frames, anchor_layout, config.switch_prob,
-                        spread_anchors=config.spread_anchors,
-                        # no draw when off: the shipped recipe's data stream stays as it was trained
-                        drifted_context=anchor_layout and config.drifted_context_prob > 0
-                        and bool(rng.random() < config.drifted_context_prob))
-            for _ in range(config.dit_batch)
-        ]
-        frames = np.stack([c.frames for c in clips])  # (B, F, H, W, 3)
-        with torch.no_grad(), _autocast(config):
-            x0 = vae.encode(frames).float()  # (B, F, C, h, w), normalised
-        text_bnld = _text_batch(encoder, clips)
-        frame_pos = torch.tensor(positions)
-        t_bn = torch.from_numpy(_context_only_where_drifted(
-            _sample_timesteps(rng, config, spec.sampler, config.dit_batch, len(positions) // config.chunk_frames),
-            clips, rng, spec.sampler
-        )).float()
+    bar = tqdm(enumerate(batches), total=config.dit_steps, desc="dit", disable=not progress)
+    for step, batch in bar:
+        with torch.no_grad(), _autocast(config, device):
+            x0 = vae.encode(batch.frames_bfhw3.numpy()).float()  # (B, F, C, h, w), normalised
+        text_bnld = _prompt_batch(encoder, list(batch.chunk_prompts))
+        frame_pos = batch.positions_f.to(device)
+        t_bn = batch.t_bn
         x_in = x0  # what the model sees before noising; the loss target stays the rendered x0
         # no draw when off: the shipped recipe's data stream stays as it was trained
-        if config.own_context_prob > 0 and rng.random() < config.own_context_prob:
-            t_bn = torch.from_numpy(_context_only_in_last_chunk(t_bn.numpy(), rng, spec.sampler)).float()
-            start_step = int(config.own_context_start_steps[int(rng.integers(len(config.own_context_start_steps)))])
+        if config.own_context_prob > 0 and own_rng.random() < config.own_context_prob:
+            t_bn = torch.from_numpy(_context_only_in_last_chunk(t_bn.numpy(), own_rng, spec.sampler)).float()
+            start_step = int(config.own_context_start_steps[int(own_rng.integers(len(config.own_context_start_steps)))])
             n_ctx = x0.shape[1] - config.chunk_frames
-            with _autocast(config):
+            with _autocast(config, device):
                 drawn = own_context(model, x0[:, :n_ctx], text_bnld[:, :-1], frame_pos[:n_ctx], config.chunk_frames,
                                     spec.sampler, start_step, gen).float()
             if judge is not None:
                 with torch.no_grad():
-                    keep_b = subject_kept(judge, frames[:, :n_ctx], vae.decode(drawn))
+                    keep_b = subject_kept(judge, batch.frames_bfhw3[:, :n_ctx].numpy(), vae.decode(drawn))
                 kept_counts[0] += int(keep_b.sum())
                 kept_counts[1] += len(keep_b)
-                drawn = torch.where(torch.from_numpy(keep_b)[:, None, None, None, None], drawn, x0[:, :n_ctx])
+                keep_b11111 = torch.from_numpy(keep_b).to(device)[:, None, None, None, None]
+                drawn = torch.where(keep_b11111, drawn, x0[:, :n_ctx])
             x_in = torch.cat([drawn, x0[:, n_ctx:]], dim=1)
-        t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1)
+        t_bf = t_bn.repeat_interleave(config.chunk_frames, dim=1).to(device)
         sigma = (t_bf / spec.sampler.num_train_timesteps)[..., None, None, None]
-        noise = torch.randn(x0.shape, generator=gen)
+        noise = torch.randn(x0.shape, generator=gen).to(device)
         x_t = (1 - sigma) * x_in + sigma * noise
-        with _autocast(config):
+        with _autocast(config, device):
             flow = model(x_t, t_bf, text_bnld, chunk_frames=config.chunk_frames, frame_pos_f=frame_pos).float()
-        cells = np.stack([subject_cells(c.subject_xy, subject_size, FRAME_SIZE, spec.latent.vae_scale) for c in clips])
-        spatial_bf1hw = 1.0 + (config.subject_loss_weight - 1.0) * torch.from_numpy(cells).float()[:, :, None]
+        spatial_bf1hw = 1.0 + (config.subject_loss_weight - 1.0) * batch.subject_bfhw.to(device).float()[:, :, None]
         weight = (t_bf > 0).float()[..., None, None, None] * spatial_bf1hw  # (B, F, 1, h, w)
         loss = ((flow - (noise - x0)) ** 2 * weight).sum() / (weight.sum() * x0.shape[2])
         for group in opt.param_groups:
@@ -369,12 +500,10 @@ def train_dit(
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         with torch.no_grad():
-            for ema, live in ((ema_model, model), (ema_encoder, encoder)):
-                for p_ema, p in zip(ema.parameters(), live.parameters()):
-                    p_ema.lerp_(p, 1 - config.ema_decay)
-        running.append(loss.item())
+            torch._foreach_lerp_(ema_params, params, 1 - config.ema_decay)
+        running.append(loss.detach())
         if (step + 1) % config.log_every == 0 or step + 1 == config.dit_steps:
-            mean = float(np.mean(running))
+            mean = float(np.mean(torch.stack(running).tolist()))
             running.clear()
             record = {"step": step + 1, "loss": mean, "lr": lr_at(step), "seconds": time.perf_counter() - start}
             if kept_counts[1]:
@@ -382,6 +511,13 @@ def train_dit(
                 kept_counts[:] = [0, 0]
             log.append(record)
             bar.set_postfix(loss=f"{mean:.4f}")
+        if time_limit_s is not None and time.perf_counter() - start > time_limit_s and step + 1 < config.dit_steps:
+            if running:
+                log.append({"step": step + 1, "loss": float(np.mean(torch.stack(running).tolist())), "lr": lr_at(step),
+                            "seconds": time.perf_counter() - start})
+            logger.warning("time limit of %.0f s reached: stopped after %d of %d DiT steps", time_limit_s, step + 1,
+                           config.dit_steps)
+            break
     return ema_model.eval(), ema_encoder.eval(), log
 
 
@@ -408,27 +544,40 @@ def _plot_losses(vae_losses: list[float], dit_log: list[dict[str, float]], path:
     plt.close(fig)
 
 
-def train_world(config: WorldTrainConfig, out_dir: Path, progress: bool = True) -> dict[str, object]:
-    config = config.resolved()
-    logger.info("training in %s", "bf16 autocast" if config.bf16_autocast else "fp32")
+def train_world(
+    config: WorldTrainConfig, out_dir: Path, progress: bool = True, device: torch.device | str = "cpu",
+    data_workers: int | None = None, dit_time_limit_s: float | None = None,
+) -> dict[str, object]:
+    """Train the VAE, then the text encoder and DiT, on ``device``; write the model folder and its card.
+    ``data_workers``: processes drawing step-seeded batches (None: ``default_data_workers``);
+    ``dit_time_limit_s``: stop the DiT early after that long (``train_dit``)."""
+    device = torch.device(device)
+    config = config.resolved(device)
+    workers = default_data_workers(config, device) if data_workers is None else data_workers
+    logger.info("training on %s in %s, %d data workers", device, "bf16 autocast" if config.bf16_autocast else "fp32", workers)
     torch.set_num_threads(config.threads)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    vae, vae_losses = train_vae(config, progress)
+    vae, vae_losses = train_vae(config, progress, device, workers)
     vae_s = time.perf_counter() - t0
     with torch.no_grad():
         check = _vae_batch(np.random.default_rng(config.seed + 99), 64)[0]
         recon = vae.decode(vae.encode(check[:, None]))[:, 0]
         vae_mae = float(np.abs(recon.astype(np.float32) - check.astype(np.float32)).mean())
-    vae.save(out_dir / VAE_FILE)
     t1 = time.perf_counter()
-    model, encoder, dit_log = train_dit(config, vae, progress)
+    model, encoder, dit_log = train_dit(config, vae, progress, device=device, data_workers=workers,
+                                        time_limit_s=dit_time_limit_s)
     dit_s = time.perf_counter() - t1
     spec = config.spec()
+    vae, model, encoder = vae.cpu(), model.cpu(), encoder.cpu()
+    vae.save(out_dir / VAE_FILE)
     save_checkpoint(out_dir / MODEL_FILE, model, spec)
     encoder.save(out_dir / TEXT_FILE)
     _plot_losses(vae_losses, dit_log, out_dir / "loss.png")
     (out_dir / "train_log.json").write_text(json.dumps({"vae_loss": vae_losses[:: max(1, len(vae_losses) // 200)], "dit": dit_log}))
+    machine = machine_description(device)
+    if device.type == "cuda":
+        machine += f" with {machine_description(torch.device('cpu'))} and {workers} data workers"
     report: dict[str, object] = {
         "config": dataclasses.asdict(config),
         "vae_seconds": round(vae_s, 1),
@@ -436,30 +585,53 @@ def train_world(config: WorldTrainConfig, out_dir: Path, progress: bool = True) 
         "total_seconds": round(time.perf_counter() - t0, 1),
         "vae_mean_abs_error_grey_levels": round(vae_mae, 2),
         "final_dit_loss": dit_log[-1]["loss"] if dit_log else None,
+        "dit_steps_done": int(dit_log[-1]["step"]) if dit_log else 0,
         "dit_parameters": sum(p.numel() for p in model.parameters()),
         "vae_parameters": sum(p.numel() for p in vae.parameters()),
-        "machine": f"{machine_description(torch.device('cpu'))}, torch {torch.__version__}",
+        "device": device.type,
+        "machine": f"{machine}, torch {torch.__version__}",
         "date": time.strftime("%Y-%m-%d"),
     }
     _write_model_card(out_dir, report)
     return report
 
 
+# The named recipes `gf train world --recipe NAME` trains.
+WORLD_RECIPES: dict[str, WorldTrainConfig] = {
+    # The shipped default: trains on a 2-core CPU in under an hour.
+    "default": WorldTrainConfig(),
+    # A larger variant for a GPU (EVAL.md, "A larger model trained on a GPU"): the `small` DiT (dim 384, 8 layers;
+    # 5x the parameters) on 4x the batch, a VAE that keeps every shape at every height (the fourth training's:
+    # width 64, half its frames bouncing), and step-seeded data drawn by worker processes.
+    "large": WorldTrainConfig(
+        dit_shape="small", dit_batch=64, dit_steps=8000, dit_lr=6e-4, warmup_steps=500,
+        vae_width=64, vae_bounce_fraction=0.5, vae_steps=4000, vae_batch=64, step_seeded_data=True,
+    ),
+}
+
 # WorldTrainConfig fields that `gf train world` can override, and their flags (the CLI reads its overrides from here)
-CLI_TRAIN_FLAGS = {"dit_steps": "--dit-steps", "vae_steps": "--vae-steps", "threads": "--threads"}
+CLI_TRAIN_FLAGS = {"dit_shape": "--dit-shape", "dit_steps": "--dit-steps", "vae_steps": "--vae-steps", "threads": "--threads"}
 
 
-def _reproduce_command(cfg: dict[str, object]) -> str:
+def _reproduce_command(cfg: dict[str, object], device: str = "cpu") -> str:
     """The `gf train world` command that trains with ``cfg``, or the Python call where the CLI cannot say it."""
     precision = "bf16" if cfg.get("bf16_autocast") else "fp32"
-    recipe = dataclasses.asdict(WorldTrainConfig(seed=int(cfg["seed"]), bf16_autocast=bool(cfg.get("bf16_autocast"))))  # type: ignore[call-overload]
-    changed = {k: v for k, v in cfg.items() if k in recipe and recipe[k] != v}
-    flags = "".join(f" {CLI_TRAIN_FLAGS[k]} {v}" for k, v in changed.items() if k in CLI_TRAIN_FLAGS)
-    others = {k: v for k, v in changed.items() if k not in CLI_TRAIN_FLAGS}
-    if not others:
-        return f"`gf train world --seed {cfg['seed']} --precision {precision}{flags}`"
-    args = ", ".join(f"{k}={v!r}" for k, v in {"seed": cfg["seed"], **changed, "bf16_autocast": cfg.get("bf16_autocast")}.items())
-    return f"`train_world(WorldTrainConfig({args}), out_dir)` (not the shipped recipe: the CLI trains that one)"
+    machine_fields = {"seed": cfg["seed"], "bf16_autocast": bool(cfg.get("bf16_autocast"))}
+    options = []
+    for name, recipe_config in WORLD_RECIPES.items():
+        recipe = dataclasses.asdict(dataclasses.replace(recipe_config, **machine_fields))  # type: ignore[arg-type]
+        changed = {k: v for k, v in cfg.items() if k in recipe and recipe[k] != v}
+        options.append((sum(k not in CLI_TRAIN_FLAGS for k in changed), name, changed))
+    n_others, name, changed = min(options, key=lambda option: option[0])
+    if not n_others:
+        flags = "".join(f" {CLI_TRAIN_FLAGS[k]} {v}" for k, v in changed.items())
+        recipe_flag = "" if name == "default" else f" --recipe {name}"
+        device_flag = "" if device == "cpu" else f" --device {device}"
+        return f"`gf train world{recipe_flag} --seed {cfg['seed']} --precision {precision}{device_flag}{flags}`"
+    base = "" if name == "default" else f"WORLD_RECIPES[{name!r}], "
+    args = ", ".join(f"{k}={v!r}" for k, v in {**changed, **machine_fields}.items())
+    call = f"dataclasses.replace({base}{args})" if base else f"WorldTrainConfig({args})"
+    return f"`train_world({call}, out_dir)` (not a named recipe: the CLI trains those)"
 
 
 def _write_model_card(out_dir: Path, report: dict[str, object]) -> None:
@@ -467,36 +639,37 @@ def _write_model_card(out_dir: Path, report: dict[str, object]) -> None:
     assert isinstance(cfg, dict)
     reserved = clip_positions(cfg["horizon_frames"], cfg["chunk_frames"], anchor_layout=False,
                               reserve_anchor_positions=True)  # what the option trains on, for the card
-    card = f"""# gf default world model
+    shape = MODEL_PRESETS[str(cfg.get("dit_shape", "tiny"))]
+    card = f"""# gf world model
 
-The embedded default: a procedural world (biomes, a subject with shape, colour and motion, a panning camera)
-learned by a causal Wan-style DiT small enough to train and run on a 2-core CPU.
+A procedural world (biomes, a subject with shape, colour and motion, a panning camera) learned by a causal
+Wan-style DiT, trained on {report.get('device', 'cpu')} ({report['machine']}).
 
 | part | what | parameters |
 |---|---|---|
-| DiT | `CausalWanDiT`, `tiny` shape (dim 192, 6 layers, 4 heads), Wan parameter names | {report['dit_parameters']:,} |
+| DiT | `CausalWanDiT`, `{cfg.get('dit_shape', 'tiny')}` shape (dim {shape.dim}, {shape.num_layers} layers, {shape.num_heads} heads), Wan parameter names | {report['dit_parameters']:,} |
 | VAE | `TinyVae`, per-frame conv autoencoder, 64×64×3 ↔ 8×8×16 | {report['vae_parameters']:,} |
 | text | `WorldTextEncoder`: prompt parser → attribute tokens → learned 64-d embeddings | {len(__import__('gf_runtime.world.prompt', fromlist=['ALL_TOKENS']).ALL_TOKENS) * 64:,} |
 
 - **VAE data**: single rendered frames; {cfg.get('vae_bounce_fraction', 0.0):.0%} of them show a bouncing subject at a height
   drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
-  pixel frames, chunks of {cfg['chunk_frames']}); prompt switches inside {cfg['switch_prob']:.0%} of clips
+  pixel frames, chunks of {cfg['chunk_frames']}{'; each batch from its own seeded stream' if cfg.get('step_seeded_data') else ''}); prompt switches inside {cfg['switch_prob']:.0%} of clips
   (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}{f"; in {cfg['own_context_prob']:.0%} of batches the context chunks are the model's own redraw of the rendered ones (noised to sampler steps {tuple(cfg['own_context_start_steps'])} and denoised without gradient{', kept only where the classifier reads the same subject in every redrawn frame' if cfg.get('own_context_keep_subject') else ''}) and only the last chunk is trained" if cfg.get('own_context_prob') else ''}.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is
   {SUBJECT_SIZE_FRACTION:.0%} of the frame's side (under {SUBJECT_SIZE_FRACTION**2:.0%} of its pixels), so its pixels weigh {cfg['vae_subject_loss_weight']:g}× in the VAE loss and its latent cells {cfg['subject_loss_weight']:g}× in the DiT loss.
-- **Steps**: VAE {cfg['vae_steps']} × batch {cfg['vae_batch']}; DiT {cfg['dit_steps']} × batch {cfg['dit_batch']}
+- **Steps**: VAE {cfg['vae_steps']} × batch {cfg['vae_batch']}; DiT {cfg['dit_steps']} × batch {cfg['dit_batch']}{f" (stopped by a time limit after {report['dit_steps_done']})" if report.get('dit_steps_done', cfg['dit_steps']) < cfg['dit_steps'] else ''}
   ({'bf16 autocast' if cfg.get('bf16_autocast') else 'fp32'} forward/backward; fp32 weights, optimizer and EMA).
 - **Result**: VAE round-trip mean absolute error {report['vae_mean_abs_error_grey_levels']} grey levels; final DiT
   loss {report['final_dit_loss']:.4f}.
 - **Time**: VAE {report['vae_seconds']} s, DiT {report['dit_seconds']} s, total {report['total_seconds']} s on
   {report['machine']} ({report['date']}).
-- **Reproduce**: {_reproduce_command(cfg)} (same seed, same data; the same weights on the same
+- **Reproduce**: {_reproduce_command(cfg, str(report.get('device', 'cpu')))} (same seed, same data; the same weights on the same
   kind of CPU with the same library versions, while another CPU model rounds differently and trains a model that
-  differs in its weights and measured quality; the default `--precision auto` picks bf16 only where the CPU computes
-  it natively).
+  differs in its weights and measured quality; the default `--precision auto` picks bf16 only where the device computes
+  it natively{'; a GPU draws the same data and noise, while its kernels round differently again and some of them are not deterministic' if report.get('device') == 'cuda' else ''}).
 
 ![loss](loss.png)
 """
