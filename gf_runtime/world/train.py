@@ -215,7 +215,7 @@ def _vae_batch(rng: np.random.Generator, batch: int, bounce_fraction: float = 0.
 
 
 def _draw_vae_batch(rng: np.random.Generator, config: WorldTrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """One VAE training batch: uint8 frames (N, H, W, 3) and the subject's latent-free pixel mask (N, H, W)."""
+    """One VAE training batch: uint8 frames (N, H, W, 3) and the subject's box as a pixel mask (N, H, W) bool."""
     frames, subject_xy = _vae_batch(rng, config.vae_batch, config.vae_bounce_fraction)
     subject_nhw = subject_cells(subject_xy, FRAME_SIZE * SUBJECT_SIZE_FRACTION, FRAME_SIZE, cell=1)
     return torch.from_numpy(frames), torch.from_numpy(subject_nhw)
