@@ -502,7 +502,9 @@ def train_dit(
         with torch.no_grad():
             torch._foreach_lerp_(ema_params, params, 1 - config.ema_decay)
         running.append(loss.detach())
-        if (step + 1) % config.log_every == 0 or step + 1 == config.dit_steps:
+        out_of_time = time_limit_s is not None and time.perf_counter() - start > time_limit_s
+        stop = out_of_time and step + 1 < config.dit_steps
+        if (step + 1) % config.log_every == 0 or step + 1 == config.dit_steps or stop:
             mean = float(np.mean(torch.stack(running).tolist()))
             running.clear()
             record = {"step": step + 1, "loss": mean, "lr": lr_at(step), "seconds": time.perf_counter() - start}
@@ -511,10 +513,7 @@ def train_dit(
                 kept_counts[:] = [0, 0]
             log.append(record)
             bar.set_postfix(loss=f"{mean:.4f}")
-        if time_limit_s is not None and time.perf_counter() - start > time_limit_s and step + 1 < config.dit_steps:
-            if running:
-                log.append({"step": step + 1, "loss": float(np.mean(torch.stack(running).tolist())), "lr": lr_at(step),
-                            "seconds": time.perf_counter() - start})
+        if stop:
             logger.warning("time limit of %.0f s reached: stopped after %d of %d DiT steps", time_limit_s, step + 1,
                            config.dit_steps)
             break
