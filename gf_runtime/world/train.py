@@ -267,17 +267,24 @@ def _text_batch(encoder: WorldTextEncoder, clips: list[ClipSample]) -> torch.Ten
 
 
 def _prompt_batch(encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]]) -> torch.Tensor:
-    """Embeddings of each sample's per-chunk prompts, zero-padded to the longest: (B, n_chunks, L, text_dim)."""
-    ids = [[encoder.token_ids(p) for p in prompts] for prompts in chunk_prompts]
+    """Embeddings of each sample's per-chunk prompts, zero-padded to the longest: (B, n_chunks, L, text_dim).
+
+    One embedding lookup for the whole batch (one copy to the device): a lookup per prompt costs a device sync
+    and a few kernels each, 2,000 prompts a step at a GPU's batch.
+    """
+    # a batch repeats its prompts: parse each once, in order of appearance
+    parsed = {p: encoder.token_ids(p) for p in dict.fromkeys(p for prompts in chunk_prompts for p in prompts)}
+    ids = [[parsed[p] for p in prompts] for prompts in chunk_prompts]
     longest = max(1, max(len(i) for sample in ids for i in sample))
-    rows = []
-    for sample in ids:
-        chunk_rows = []
-        for chunk_ids in sample:
-            emb = encoder.embed_ids(chunk_ids)[0] if chunk_ids else encoder.embedding.weight.new_zeros(0, encoder.text_dim)
-            chunk_rows.append(F.pad(emb, (0, 0, 0, longest - emb.shape[0])))
-        rows.append(torch.stack(chunk_rows))
-    return torch.stack(rows)
+    ids_bnl = np.zeros((len(ids), len(ids[0]), longest), dtype=np.int64)
+    valid_bnl = np.zeros(ids_bnl.shape, dtype=bool)
+    for b, sample in enumerate(ids):
+        for n, chunk_ids in enumerate(sample):
+            ids_bnl[b, n, : len(chunk_ids)] = chunk_ids
+            valid_bnl[b, n, : len(chunk_ids)] = True
+    device = encoder.embedding.weight.device
+    emb_bnld = encoder.embedding(torch.from_numpy(ids_bnl).to(device))
+    return torch.where(torch.from_numpy(valid_bnl).to(device)[..., None], emb_bnld, 0.0)
 
 
 def _sample_timesteps(
@@ -550,6 +557,10 @@ def train_world(
     """Train the VAE, then the text encoder and DiT, on ``device``; write the model folder and its card.
     ``data_workers``: processes drawing step-seeded batches (None: ``default_data_workers``);
     ``dit_time_limit_s``: stop the DiT early after that long (``train_dit``)."""
+    if data_workers is not None and data_workers < 0:
+        raise ValueError(f"data_workers={data_workers}: give a count of worker processes, 0 to draw in this one")
+    if dit_time_limit_s is not None and dit_time_limit_s <= 0:
+        raise ValueError(f"dit_time_limit_s={dit_time_limit_s}: give a positive number of seconds, or none")
     device = torch.device(device)
     config = config.resolved(device)
     workers = default_data_workers(config, device) if data_workers is None else data_workers
@@ -599,11 +610,12 @@ def train_world(
 WORLD_RECIPES: dict[str, WorldTrainConfig] = {
     # The shipped default: trains on a 2-core CPU in under an hour.
     "default": WorldTrainConfig(),
-    # A larger variant for a GPU (EVAL.md, "A larger model trained on a GPU"): the `small` DiT (dim 384, 8 layers;
-    # 5x the parameters) on 4x the batch, a VAE that keeps every shape at every height (the fourth training's:
-    # width 64, half its frames bouncing), and step-seeded data drawn by worker processes.
+    # A larger variant for a GPU (EVAL.md, "A larger model on a GPU"): the `small` DiT (dim 384, 8 layers; 5x the
+    # parameters) on 32x the shipped batch, so that one leased call of a few minutes trains 8x the shipped recipe's
+    # clips (a GPU step costs about the same at batch 64 and 512: BENCHMARKS.md); a VAE that keeps every shape at every
+    # height (the fourth training's: width 64, half its frames bouncing); step-seeded data drawn by worker processes.
     "large": WorldTrainConfig(
-        dit_shape="small", dit_batch=64, dit_steps=8000, dit_lr=6e-4, warmup_steps=500,
+        dit_shape="small", dit_batch=512, dit_steps=1500, dit_lr=1e-3, warmup_steps=150,
         vae_width=64, vae_bounce_fraction=0.5, vae_steps=4000, vae_batch=64, step_seeded_data=True,
     ),
 }
