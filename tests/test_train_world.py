@@ -16,6 +16,7 @@ from gf_runtime.cli import TRAIN_PRECISIONS, build_parser
 from gf_runtime.machine import cpu_computes_bf16_natively
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
+from gf_runtime.world.text import WorldTextEncoder
 from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, WorldSim, ground_line_y
 from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.train import (
@@ -25,12 +26,14 @@ from gf_runtime.world.train import (
     _draw_dit_batch,
     _context_only_in_last_chunk,
     _context_only_where_drifted,
+    _prompt_batch,
     _text_batch,
     _reproduce_command,
     _vae_batch,
     own_context,
     subject_kept,
     train_dit,
+    train_vae,
     train_world,
 )
 
@@ -62,6 +65,28 @@ def test_training_is_deterministic_by_seed(two_runs: tuple[Path, Path, dict]) ->
         wa, wb = load_file(str(a / name)), load_file(str(b / name))
         assert wa.keys() == wb.keys()
         assert all((wa[k] == wb[k]).all() for k in wa), name
+
+
+def _one_lookup_per_prompt(encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]]) -> torch.Tensor:
+    """The reference: each chunk's prompt embedded on its own, zero-padded to the longest (B, n_chunks, L, D)."""
+    embedded = [[encoder.embed_ids(encoder.token_ids(p))[0] for p in prompts] for prompts in chunk_prompts]
+    longest = max(e.shape[0] for sample in embedded for e in sample)
+    return torch.stack([torch.stack([torch.nn.functional.pad(e, (0, 0, 0, longest - e.shape[0])) for e in sample])
+                        for sample in embedded])
+
+
+def test_one_lookup_for_the_batch_gives_the_per_prompt_embeddings_and_gradient_bit_for_bit() -> None:
+    # what keeps the shipped recipe's weights bit-identical since the batch's prompts are looked up in one call
+    config = WorldTrainConfig(dit_batch=64)
+    encoder = WorldTextEncoder(config.model_config.text_dim)
+    for seed in range(3):
+        prompts = list(_draw_dit_batch(np.random.default_rng(seed), config, config.spec().sampler, 8).chunk_prompts)
+        prompts.append(("", "a cube", "", "a blue star bounces in the snow"))  # an empty prompt pads a whole chunk
+        batched, reference = _prompt_batch(encoder, prompts), _one_lookup_per_prompt(encoder, prompts)
+        assert batched.shape == reference.shape and torch.equal(batched, reference)
+        upstream = torch.randn(reference.shape, generator=torch.Generator().manual_seed(seed))
+        grads = [torch.autograd.grad((x * upstream).sum(), encoder.embedding.weight)[0] for x in (batched, reference)]
+        assert torch.equal(grads[0], grads[1])
 
 
 def test_clips_switch_prompts_inside_and_use_the_anchor_layout() -> None:
@@ -221,6 +246,20 @@ def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_ship
     assert "unknown recipe 'nope'; choose one of default, large" in capsys.readouterr().err
     assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
     assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
+    assert main(["train", "world", "--recipe", "large", "--out", str(tmp_path), "--data-workers", "-1"]) == 2
+    assert "data_workers=-1" in capsys.readouterr().err and not any(tmp_path.iterdir())
+    assert main(["train", "world", "--out", str(tmp_path), "--dit-time-limit", "-5"]) == 2
+    assert "dit_time_limit_s=-5" in capsys.readouterr().err and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("steps", [2, 10, 15])
+def test_the_vae_trains_for_a_handful_of_steps(steps: int) -> None:
+    # the learning-rate schedule once divided by zero at exactly 10 steps (its warm-up ended at step 0)
+    config = dataclasses.replace(WorldTrainConfig(seed=1, bf16_autocast=False), vae_steps=steps, vae_batch=2)
+    _, losses = train_vae(config, progress=False)
+    assert len(losses) == steps and np.isfinite(losses).all()
+    with pytest.raises(ValueError, match="at least 2"):
+        WorldTrainConfig(vae_steps=1)
 
 
 def test_fine_tuning_starts_from_the_given_model_and_leaves_it_untouched() -> None:

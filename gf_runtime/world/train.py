@@ -108,6 +108,9 @@ class WorldTrainConfig:
     bf16_autocast: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.vae_steps < 2 or self.dit_steps < 1:
+            raise ValueError(f"vae_steps={self.vae_steps}, dit_steps={self.dit_steps}: train the VAE for at least 2 "
+                             "steps and the DiT for at least 1")
         if self.dit_shape not in MODEL_PRESETS:
             raise ValueError(f"dit_shape={self.dit_shape!r} is not a model preset; choose one of {sorted(MODEL_PRESETS)}")
 
@@ -234,7 +237,10 @@ def train_vae(
     torch.manual_seed(config.seed)
     vae = TinyVae(latent_channels=config.model_config.in_channels, width=config.vae_width).to(device)
     opt = torch.optim.AdamW(vae.parameters(), lr=config.vae_lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.vae_lr, total_steps=config.vae_steps, pct_start=0.1)
+    # a tenth of the steps warm up, and at least 1.5: OneCycleLR divides by zero where its warm-up is exactly one
+    # step long (10 steps at a tenth)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.vae_lr, total_steps=config.vae_steps,
+                                                pct_start=max(0.1, 1.5 / config.vae_steps))
     losses = []
     gen = torch.Generator().manual_seed(config.seed)
     batches = _batches(functools.partial(_draw_vae_batch, config=config), config, rng, config.vae_steps,
@@ -269,8 +275,10 @@ def _text_batch(encoder: WorldTextEncoder, clips: list[ClipSample]) -> torch.Ten
 def _prompt_batch(encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]]) -> torch.Tensor:
     """Embeddings of each sample's per-chunk prompts, zero-padded to the longest: (B, n_chunks, L, text_dim).
 
-    One embedding lookup for the whole batch (one copy to the device): a lookup per prompt costs a device sync
-    and a few kernels each, 2,000 prompts a step at a GPU's batch.
+    One embedding lookup for the whole batch and one copy to the device (a lookup per prompt costs a device sync and
+    a few kernels each, 2,000 prompts a step at a GPU's batch). The lookup runs over the prompts last to first: on a
+    CPU each embedding row's gradient then sums its contributions in the order that one lookup per prompt summed
+    them (the newest first), so the shipped recipe still trains bit-identical weights.
     """
     # a batch repeats its prompts: parse each once, in order of appearance
     parsed = {p: encoder.token_ids(p) for p in dict.fromkeys(p for prompts in chunk_prompts for p in prompts)}
@@ -283,7 +291,8 @@ def _prompt_batch(encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]
             ids_bnl[b, n, : len(chunk_ids)] = chunk_ids
             valid_bnl[b, n, : len(chunk_ids)] = True
     device = encoder.embedding.weight.device
-    emb_bnld = encoder.embedding(torch.from_numpy(ids_bnl).to(device))
+    last_first_pl = torch.from_numpy(ids_bnl.reshape(-1, longest)[::-1].copy()).to(device)  # (B*n_chunks, L)
+    emb_bnld = encoder.embedding(last_first_pl).flip(0).view(*ids_bnl.shape, encoder.text_dim)
     return torch.where(torch.from_numpy(valid_bnl).to(device)[..., None], emb_bnld, 0.0)
 
 
@@ -559,8 +568,8 @@ def train_world(
     ``dit_time_limit_s``: stop the DiT early after that long (``train_dit``)."""
     if data_workers is not None and data_workers < 0:
         raise ValueError(f"data_workers={data_workers}: give a count of worker processes, 0 to draw in this one")
-    if dit_time_limit_s is not None and dit_time_limit_s <= 0:
-        raise ValueError(f"dit_time_limit_s={dit_time_limit_s}: give a positive number of seconds, or none")
+    if dit_time_limit_s is not None and dit_time_limit_s < 0:
+        raise ValueError(f"dit_time_limit_s={dit_time_limit_s}: give seconds (0 stops after the first step), or none")
     device = torch.device(device)
     config = config.resolved(device)
     workers = default_data_workers(config, device) if data_workers is None else data_workers
