@@ -153,6 +153,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
 def _run_train_world(args: argparse.Namespace) -> int:
     import dataclasses
 
+    import torch
+
     from gf_runtime.world.files import DEFAULT_MODEL_DIR
     from gf_runtime.world.train import CLI_TRAIN_FLAGS, WORLD_RECIPES, train_world
 
@@ -160,6 +162,9 @@ def _run_train_world(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown recipe {args.recipe!r}; choose one of {', '.join(WORLD_RECIPES)}")
     if args.out is None and args.recipe != "default":
         raise ValueError(f"--recipe {args.recipe} needs --out: the shipped model's folder holds the default recipe's model")
+    if args.recipe == "large" and torch.device(args.device).type == "cpu":
+        raise ValueError("--recipe large is sized for a GPU (pass --device cuda): its batches of 512 clips for the 20 M "
+                         "DiT need more than 24 GB of memory and about a day on a CPU; the default recipe trains on one")
     overrides = {k: getattr(args, k) for k in CLI_TRAIN_FLAGS if getattr(args, k) is not None}
     config = dataclasses.replace(WORLD_RECIPES[args.recipe], seed=args.seed,
                                  bf16_autocast=TRAIN_PRECISIONS[args.precision], **overrides)

@@ -246,7 +246,9 @@ def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_ship
     assert "unknown recipe 'nope'; choose one of default, large" in capsys.readouterr().err
     assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
     assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
-    assert main(["train", "world", "--recipe", "large", "--out", str(tmp_path), "--data-workers", "-1"]) == 2
+    assert main(["train", "world", "--recipe", "large", "--out", str(tmp_path)]) == 2  # on a CPU: out of memory
+    assert "sized for a GPU (pass --device cuda)" in capsys.readouterr().err and not any(tmp_path.iterdir())
+    assert main(["train", "world", "--out", str(tmp_path), "--data-workers", "-1"]) == 2
     assert "data_workers=-1" in capsys.readouterr().err and not any(tmp_path.iterdir())
     assert main(["train", "world", "--out", str(tmp_path), "--dit-time-limit", "-5"]) == 2
     assert "dit_time_limit_s=-5" in capsys.readouterr().err and not any(tmp_path.iterdir())
