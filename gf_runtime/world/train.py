@@ -24,7 +24,6 @@ from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from gf_runtime.config import MODEL_PRESETS, LatentGeometry, ModelConfig, PipelineSpec, SamplerConfig
@@ -621,8 +620,9 @@ WORLD_RECIPES: dict[str, WorldTrainConfig] = {
     "default": WorldTrainConfig(),
     # A larger variant for a GPU (EVAL.md, "A larger model on a GPU"): the `small` DiT (dim 384, 8 layers; 5x the
     # parameters) on 32x the shipped batch, so that one leased call of a few minutes trains 8x the shipped recipe's
-    # clips (a GPU step costs about the same at batch 64 and 512: BENCHMARKS.md); a VAE that keeps every shape at every
-    # height (the fourth training's: width 64, half its frames bouncing); step-seeded data drawn by worker processes.
+    # clips (on an H200 a step at batch 512 costs under twice one at batch 64: BENCHMARKS.md); a VAE that keeps every
+    # shape at every height (the fourth training's: width 64, half its frames bouncing); step-seeded data drawn by
+    # worker processes.
     "large": WorldTrainConfig(
         dit_shape="small", dit_batch=512, dit_steps=1500, dit_lr=1e-3, warmup_steps=150,
         vae_width=64, vae_bounce_fraction=0.5, vae_steps=4000, vae_batch=64, step_seeded_data=True,
