@@ -182,6 +182,25 @@ def test_vae_bounce_fraction_puts_that_share_of_subjects_off_the_ground_at_every
     assert counts.min() > 0.5 * counts.max()  # spread over the bounce, not piled near the apex
 
 
+def test_dit_bounce_fraction_opens_that_share_of_clips_on_a_bouncing_subject_that_the_prompt_names() -> None:
+    # only a bouncing subject moves vertically through the latent grid's row offsets (EVAL.md)
+    def clips(fraction: float) -> list:
+        rng = np.random.default_rng(3)
+        return [sample_clip(rng, 12, 3, anchor_layout=False, bounce_prob=fraction) for _ in range(300)]
+    rises = lambda clip: bool(np.ptp(clip.subject_xy[:, 1]) > 1.0)
+    natural, bouncing = clips(0.0), clips(0.6)
+    assert np.mean([rises(c) for c in bouncing]) > np.mean([rises(c) for c in natural]) + 0.3
+    assert np.mean(["bounc" in c.chunk_prompts[0] for c in bouncing if rises(c)]) > 0.7  # the text says so too
+
+    def bouncing_prompts(fraction: float) -> float:  # the recipe's batches carry the fraction to their clips
+        config = WorldTrainConfig(dit_bounce_fraction=fraction, dit_batch=200)
+        batch = _draw_dit_batch(np.random.default_rng(3), config, config.spec().sampler, 8)
+        return float(np.mean(["bounc" in prompts[0] for prompts in batch.chunk_prompts]))
+    assert bouncing_prompts(0.6) > bouncing_prompts(0.0) + 0.3
+    with pytest.raises(ValueError, match="dit_bounce_fraction=1.2 is a fraction"):
+        WorldTrainConfig(dit_bounce_fraction=1.2)
+
+
 def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call_otherwise() -> None:
     recipe = dataclasses.asdict(WorldTrainConfig(seed=4, bf16_autocast=False))
     assert _reproduce_command(recipe) == "`gf train world --seed 4 --precision fp32`"

@@ -77,11 +77,15 @@ def sample_clip(
     max_gap: int = 160,
     spread_anchors: bool = False,
     drifted_context: bool = False,
+    bounce_prob: float = 0.0,
 ) -> ClipSample:
     if drifted_context and not anchor_layout:
         raise ValueError("drifted_context needs the anchor layout: without anchors nothing tells the true subject")
     n_chunks = horizon_frames // chunk_frames
     opening = random_prompt(rng)
+    # no draw when off: the shipped recipe's data stream stays as it was trained
+    if bounce_prob > 0 and rng.random() < bounce_prob:
+        opening = replace(opening, motion="bounces")
     sim = WorldSim(opening, seed=int(rng.integers(2**31)))
     sim.advance(int(rng.integers(0, 24)))
     text = opening.text()

@@ -99,6 +99,10 @@ class WorldTrainConfig:
     # loses the shape in 20-40% of frames (EVAL.md), and a context showing another subject than the target teaches
     # the model not to copy the subject from its context, which is what a long stream needs most.
     own_context_keep_subject: bool = False
+    # Fraction of clips whose opening prompt names a bouncing subject (on top of the quarter of the others that
+    # bounce): only a bouncing subject moves vertically, through every sub-cell row offset of the latent grid, so a
+    # quarter of the clips leaves each shape few of them and the model draws a bouncing cube or star as a blob (EVAL.md).
+    dit_bounce_fraction: float = 0.0
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
@@ -110,6 +114,9 @@ class WorldTrainConfig:
         if self.vae_steps < 2 or self.dit_steps < 1:
             raise ValueError(f"vae_steps={self.vae_steps}, dit_steps={self.dit_steps}: train the VAE for at least 2 "
                              "steps and the DiT for at least 1")
+        for name in ("vae_bounce_fraction", "dit_bounce_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name}={getattr(self, name)} is a fraction of the training data: give one in [0, 1]")
         if self.dit_shape not in MODEL_PRESETS:
             raise ValueError(f"dit_shape={self.dit_shape!r} is not a model preset; choose one of {sorted(MODEL_PRESETS)}")
 
@@ -357,7 +364,8 @@ def _draw_dit_batch(rng: np.random.Generator, config: WorldTrainConfig, sampler:
                     spread_anchors=config.spread_anchors,
                     # no draw when off: the shipped recipe's data stream stays as it was trained
                     drifted_context=anchor_layout and config.drifted_context_prob > 0
-                    and bool(rng.random() < config.drifted_context_prob))
+                    and bool(rng.random() < config.drifted_context_prob),
+                    bounce_prob=config.dit_bounce_fraction)
         for _ in range(config.dit_batch)
     ]
     t_bn = _context_only_where_drifted(
@@ -675,7 +683,7 @@ Wan-style DiT, trained on {report.get('device', 'cpu')} ({report['machine']}).
   drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}{'; each batch from its own seeded stream' if cfg.get('step_seeded_data') else ''}); prompt switches inside {cfg['switch_prob']:.0%} of clips
-  (biome or motion mostly, identity rarely); {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}{f"; in {cfg['own_context_prob']:.0%} of batches the context chunks are the model's own redraw of the rendered ones (noised to sampler steps {tuple(cfg['own_context_start_steps'])} and denoised without gradient{', kept only where the classifier reads the same subject in every redrawn frame' if cfg.get('own_context_keep_subject') else ''}) and only the last chunk is trained" if cfg.get('own_context_prob') else ''}.
+  (biome or motion mostly, identity rarely);{f" {cfg['dit_bounce_fraction']:.0%} of clips open on a bouncing subject (a quarter of the rest bounce too);" if cfg.get('dit_bounce_fraction') else ''} {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}{f"; in {cfg['own_context_prob']:.0%} of batches the context chunks are the model's own redraw of the rendered ones (noised to sampler steps {tuple(cfg['own_context_start_steps'])} and denoised without gradient{', kept only where the classifier reads the same subject in every redrawn frame' if cfg.get('own_context_keep_subject') else ''}) and only the last chunk is trained" if cfg.get('own_context_prob') else ''}.
 - **Objective**: diffusion forcing with the block-causal mask; each chunk is clean (context) with probability
   {cfg['clean_context_prob']} or noised at a Self Forcing inference timestep / a shifted-uniform one; flow-matching
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is

@@ -1,0 +1,16 @@
+"""The eighth training's recipe (EVAL.md, "An eighth training"): the shipped recipe with the `large` recipe's VAE
+stage at the CPU batch (width 64, half the frames bouncing, 4,000 steps) and 30% of the DiT's clips opening on a
+bouncing subject, trained by `train_world` on this CPU in bf16.
+
+Run from the repository root: python docs/experiments/2026-12-05-cpu-vae/train_candidate.py OUT_DIR SEED
+"""
+import sys
+from pathlib import Path
+
+import torch
+
+from gf_runtime.world.train import WorldTrainConfig, train_world
+
+CANDIDATE = dict(vae_width=64, vae_bounce_fraction=0.5, vae_steps=4000, dit_bounce_fraction=0.3)
+torch.set_num_threads(2)
+print(train_world(WorldTrainConfig(seed=int(sys.argv[2]), bf16_autocast=True, **CANDIDATE), Path(sys.argv[1])))
