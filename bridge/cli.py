@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from gf_runtime.cli import add_pipeline_arguments
+from gf_runtime.cli import CARRY_OVER_HELP, add_pipeline_arguments
 
 from bridge import protocol as P
 
@@ -24,6 +24,7 @@ def register_serve(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--curve-keys", type=Path, help="folder from `gf keys`: require CURVE authentication")
     p.add_argument("--media", default="auto", choices=["auto", "dali", "pillow"], help="image pipeline for seed images and frame egress")
     p.add_argument("--ready-file", type=Path, help="write the bound endpoint here once listening (for scripts)")
+    p.add_argument("--carry-over-prompts", action="store_true", help=CARRY_OVER_HELP)
     p.set_defaults(handler=_run_serve)
 
 
@@ -36,7 +37,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise ValueError(f"--max-sessions must be at least 1, got {args.max_sessions}")
     pipe = load_pipeline(args.model, device=args.device, policy=args.policy, dtype=args.dtype, backend=args.backend)
     limits = P.Limits(max_sessions=args.max_sessions, max_sessions_per_client=args.max_sessions)
-    config = ServerConfig(bind=args.bind, limits=limits, client_timeout_s=args.client_timeout, curve_keys=args.curve_keys)
+    config = ServerConfig(bind=args.bind, limits=limits, client_timeout_s=args.client_timeout, curve_keys=args.curve_keys,
+                          carry_over_prompts=args.carry_over_prompts)
     server = WorldServer(pipe, make_media(args.media, device="cuda" if args.device.startswith("cuda") else "cpu"), config)
     endpoint = server.start()
     print(f"gf serve: {pipe.name} on {endpoint} (max {args.max_sessions} sessions); Ctrl-C stops", flush=True)

@@ -44,6 +44,9 @@ class ServerConfig:
     client_timeout_s: float = P.CLIENT_TIMEOUT_S
     stats_interval_s: float = P.STATS_INTERVAL_S
     curve_keys: Path | None = None  # folder with server.key_secret and clients/*.key; None = no authentication
+    # every session's new prompts keep the earlier prompts' words for what they leave out (Session); needs a model
+    # whose text encoder composes prompts (the embedded world's)
+    carry_over_prompts: bool = False
 
 
 @dataclass
@@ -92,6 +95,8 @@ class WorldServer:
     """Serve a pipeline over ZeroMQ. ``serve_forever()`` blocks; ``start()``/``stop()`` run it in a thread."""
 
     def __init__(self, pipeline: Pipeline, media: FrameMedia, config: ServerConfig = ServerConfig()) -> None:
+        if config.carry_over_prompts:
+            pipeline.composing_text_encoder()  # refuse at start, not at each client's first session
         self.pipeline = pipeline
         self.media = media
         self.config = config
@@ -316,7 +321,8 @@ class WorldServer:
         if not request.prompt.strip():
             raise P.ProtocolError(P.ErrorCode.BAD_FIELD, "field 'prompt' is empty", "prompt")
         try:
-            session = self.pipeline.session(prompt=request.prompt, seed=request.seed, policy=request.policy)
+            session = self.pipeline.session(prompt=request.prompt, seed=request.seed, policy=request.policy,
+                                            carry_over_prompts=self.config.carry_over_prompts)
         except (KeyError, ValueError) as exc:
             raise P.ProtocolError(P.ErrorCode.BAD_FIELD, f"cannot open the session: {exc}", "policy") from None
         native_h, native_w = self.pipeline.frame_size

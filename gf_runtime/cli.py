@@ -40,6 +40,10 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser, default_model: str =
     )
 
 
+CARRY_OVER_HELP = ("each prompt keeps the earlier prompts' words for what it leaves out (\"the desert\" keeps the red "
+                   "ball), so the text goes on naming the subject; models whose text encoder composes prompts (default)")
+
+
 def _add_generate(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("generate", help="generate a stream of chunks to MP4 / .npy")
     add_pipeline_arguments(p)
@@ -50,6 +54,7 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="write an MP4 here")
     p.add_argument("--scale", type=int, default=1, help="enlarge the MP4 by this factor (nearest neighbour)")
     p.add_argument("--save-frames", type=Path, help="write the raw uint8 frames [N, H, W, 3] to this .npy")
+    p.add_argument("--carry-over-prompts", action="store_true", help=CARRY_OVER_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object with the run's figures")
     p.set_defaults(handler=_run_generate)
 
@@ -72,7 +77,8 @@ def _run_generate(args: argparse.Namespace) -> int:
             kept.append(chunk.frames)
 
     try:
-        result = run_stream(pipe, args.prompt, args.chunks, seed=args.seed, schedule=schedule, on_chunk=on_chunk)
+        result = run_stream(pipe, args.prompt, args.chunks, seed=args.seed, schedule=schedule, on_chunk=on_chunk,
+                            carry_over_prompts=args.carry_over_prompts)
     finally:
         if writer is not None:
             writer.close()
@@ -186,6 +192,8 @@ def _add_eval(subparsers: argparse._SubParsersAction) -> None:
     long.add_argument("--seed", type=int, default=0)
     long.add_argument("--seeds", default=None, help="comma-separated seeds; metrics are their means (overrides --seed)")
     long.add_argument("--out", type=Path, default=Path("out/eval"), help="folder for the table, JSON and PNG")
+    long.add_argument("--carry-over-prompts", action="store_true", help=CARRY_OVER_HELP + "; off by default: the "
+                      "benchmark asks memory, not the text, to keep what a switch leaves out")
     long.add_argument("--json", action="store_true", help="print the JSON report")
     long.set_defaults(handler=_run_eval_long)
 
@@ -200,7 +208,8 @@ def _run_eval_long(args: argparse.Namespace) -> int:
     pipe = load_pipeline(args.model, device=args.device)
     policies = args.policies.split(",") if args.policies else list(DEFAULT_EVAL_POLICIES)
     seeds = [int(v) for v in args.seeds.split(",") if v.strip()] if args.seeds else [args.seed]
-    report = evaluate_long_seeds(pipe, load_classifier(), schedule, policies, seeds=seeds, progress=not args.json)
+    report = evaluate_long_seeds(pipe, load_classifier(), schedule, policies, seeds=seeds, progress=not args.json,
+                                 carry_over_prompts=args.carry_over_prompts)
     write_report(report, args.out, pipe.spec.sampler.chunk_frames)
     if args.json:
         print(json.dumps({k: v for k, v in report.items() if not k.startswith("_")}))

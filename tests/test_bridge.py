@@ -198,6 +198,21 @@ def test_a_prompt_is_acknowledged_and_applied_at_the_next_chunk(server: WorldSer
         assert min(f.header.chunk for f in after) == applied["chunk"] and all(f.header.prompt_id == 1 for f in after)
 
 
+def test_a_server_that_carries_prompts_over_composes_each_sessions_prompts() -> None:
+    with pytest.raises(ValueError, match="composes them"):  # a free-text model is refused at start, not per session
+        WorldServer(load_pipeline("micro-random"), make_media("pillow"), ServerConfig(bind=LOOPBACK, carry_over_prompts=True))
+    server = _start(load_pipeline("default", policy="grounded"), carry_over_prompts=True)
+    try:
+        with _client(server) as client:
+            session = client.open_session("a green triangle still in the snow", seed=1, pace="realtime")
+            _collect(client, lambda got: len(_frames(got)) >= 3)
+            seq = client.send_prompt(session, "the city at night", source="npc")
+            _collect(client, lambda got: any(f.header.prompt_seq == seq for f in _frames(got)))
+            assert server.sessions[session].session.prompt == "at night a green triangle still in the city"
+    finally:
+        server.stop()
+
+
 def test_scene_cut_pause_resume_and_close(server: WorldServer) -> None:
     with _client(server) as client:
         session = client.open_session("a red ball", pace="max")

@@ -112,3 +112,33 @@ def test_unknown_words_are_reported(caplog: pytest.LogCaptureFixture) -> None:
         ids = encoder.token_ids("a purple dragon in the desert")
     assert len(ids) == 1  # only "desert" is understood
     assert "purple" in caplog.text and "dragon" in caplog.text
+
+
+def test_carried_over_prompts_keep_the_subject_named_and_change_what_conditions_the_frames(
+    default_pipe: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    opening = "a red ball bouncing in the grassland by day with a static camera"
+    def stream(carry: bool) -> tuple[list[str], np.ndarray]:
+        with default_pipe.session(prompt=opening, seed=2, carry_over_prompts=carry) as session:
+            chunks = [session.next_chunk()]
+            for text in ("the desert", "moving left", "the desert moving left"):
+                session.set_prompt(text)
+                chunks.append(session.next_chunk())
+        return [c.prompt for c in chunks], np.concatenate([c.frames for c in chunks])
+    carried, carried_frames = stream(True)
+    plain, plain_frames = stream(False)
+    assert plain[1:] == ["the desert", "moving left", "the desert moving left"]
+    assert carried[1] == "by day a red ball bounces in the desert with a static camera"
+    assert carried[2] == carried[3] == "by day a red ball moving left in the desert with a static camera"
+    assert not np.array_equal(carried_frames[3:], plain_frames[3:])  # the composed text is what conditions
+    assert np.array_equal(carried_frames[:3], plain_frames[:3])  # the opening is the same either way
+    with caplog.at_level("WARNING"):  # the composed sentence leaves unknown words out: they are reported first
+        composed = default_pipe.text_encoder.compose(opening, "a purple dragon in the lava")
+    assert "purple" in caplog.text and "dragon" in caplog.text
+    assert composed == "by day a red ball bounces in the lava with a static camera"
+
+
+def test_a_session_refuses_to_carry_prompts_over_for_free_text_encoders() -> None:
+    pipe = load_pipeline("tiny-random")
+    with pytest.raises(ValueError, match="composes them.*reads free text: send whole prompts"):
+        pipe.session(prompt="a castle", carry_over_prompts=True)

@@ -137,6 +137,22 @@ def test_eval_long_over_several_seeds_reports_their_means(tmp_path, capsys) -> N
         assert both["policies"]["grounded"][metric] == pytest.approx((single[0][metric] + single[1][metric]) / 2)
 
 
+def test_eval_long_with_carried_over_prompts_is_the_schedule_with_each_prompt_restated(tmp_path, capsys) -> None:
+    events = [{"at_chunk": 0, "text": "a yellow star moving left in the snow"}, {"at_chunk": 2, "text": "the ocean"}]
+    restated = [events[0], {"at_chunk": 2, "text": "a yellow star moving left in the ocean"}]
+    reports = {}
+    for name, schedule_events, flags in (("carried", events, ["--carry-over-prompts"]), ("restated", restated, []),
+                                         ("plain", events, [])):
+        schedule = tmp_path / f"{name}.json"
+        schedule.write_text(json.dumps(schedule_events))
+        assert main(["eval", "long", "--model", "default", "--schedule", str(schedule), "--policies", "grounded",
+                     "--out", str(tmp_path / name), "--json", *flags]) == 0
+        reports[name] = json.loads(capsys.readouterr().out)
+    assert reports["carried"]["carry_over_prompts"] is True and reports["plain"]["carry_over_prompts"] is False
+    assert reports["carried"]["policies"] == reports["restated"]["policies"]  # the same text conditioned every chunk
+    assert reports["carried"]["policies"] != reports["plain"]["policies"]
+
+
 SHIPPED_SCHEDULES = sorted(Path(__file__).resolve().parents[1].glob("examples/eval_schedule*.json"))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -13,6 +13,15 @@ class TextEncoder(Protocol):
 
     def encode(self, prompt: str) -> torch.Tensor:
         """A prompt → states (1, L, text_dim), L at most the model's text_len."""
+        ...
+
+
+@runtime_checkable
+class ComposingTextEncoder(TextEncoder, Protocol):
+    """A text encoder whose prompts are sets of named attributes, so a new prompt can keep an old one's words."""
+
+    def compose(self, previous: str, new: str) -> str:
+        """The prompt that says what ``new`` names and, for everything it leaves out, what ``previous`` said."""
         ...
 
 

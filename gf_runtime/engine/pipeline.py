@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import torch
 
 from gf_runtime.codecs import FrameCodec, TextEncoder, build_frame_codec, build_text_encoder
+from gf_runtime.codecs.base import ComposingTextEncoder
 from gf_runtime.config import PIPELINE_PRESETS, MemoryConfig, PipelineSpec
 from gf_runtime.engine.session import Session
 from gf_runtime.model.checkpoint import (
@@ -105,17 +106,26 @@ class Pipeline:
             self._text_cache.popitem(last=False)
         return context
 
+    def composing_text_encoder(self) -> ComposingTextEncoder:
+        """The text encoder, where it composes prompts (what carrying prompts over needs); a clear error otherwise."""
+        if not isinstance(self.text_encoder, ComposingTextEncoder):
+            raise ValueError(f"carrying prompts over needs a text encoder that composes them (the embedded world's); "
+                             f"{self.name}'s {type(self.text_encoder).__name__} reads free text: send whole prompts")
+        return self.text_encoder
+
     def session(
         self,
         prompt: str,
         seed: int = 0,
         policy: str | None = None,
         memory: MemoryConfig | None = None,
+        carry_over_prompts: bool = False,
         **memory_overrides: Any,
     ) -> Session:
-        """Open a stream. ``policy`` and keyword overrides build the MemoryConfig unless ``memory`` is given."""
+        """Open a stream. ``policy`` and keyword overrides build the MemoryConfig unless ``memory`` is given;
+        ``carry_over_prompts``: each new prompt keeps the earlier ones' words for what it leaves out (``Session``)."""
         config = memory if memory is not None else self.memory_config(policy, **memory_overrides)
-        return Session(self, prompt=prompt, seed=seed, memory_config=config)
+        return Session(self, prompt=prompt, seed=seed, memory_config=config, carry_over_prompts=carry_over_prompts)
 
     def synchronize(self) -> None:
         if self.device.type == "cuda":

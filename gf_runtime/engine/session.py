@@ -52,12 +52,17 @@ class Chunk:
 class Session:
     """Use as a context manager: ``with pipe.session(prompt=..., seed=0) as s: s.next_chunk()``."""
 
-    def __init__(self, pipeline: "Pipeline", prompt: str, seed: int, memory_config: MemoryConfig) -> None:
+    def __init__(
+        self, pipeline: "Pipeline", prompt: str, seed: int, memory_config: MemoryConfig, carry_over_prompts: bool = False
+    ) -> None:
         if memory_config.chunk_frames != pipeline.spec.sampler.chunk_frames:
             raise ValueError(
                 f"memory chunk_frames={memory_config.chunk_frames} differs from the sampler's "
                 f"{pipeline.spec.sampler.chunk_frames}; build the MemoryConfig with pipeline.spec.memory(...)"
             )
+        # carry_over_prompts: a new prompt keeps the words of the ones before for what it leaves out ("the desert"
+        # keeps the red ball), so the text goes on naming the subject; needs a text encoder that composes prompts
+        self._composer = pipeline.composing_text_encoder() if carry_over_prompts else None
         self.pipeline = pipeline
         self.seed = seed
         self.memory_config = memory_config
@@ -129,8 +134,11 @@ class Session:
             pixels_bfhw3 = np.repeat(seeds[-1].pixels_hw3[None, None], n_frames, axis=1)
             latents_bfchw = self.pipeline.codec.encode_pixels(pixels_bfhw3)
             self.pipeline.sampler.commit_context(self.memory, latents_bfchw, self._text)
-        if prompts and prompts[-1].text != self.prompt:
-            self.prompt = prompts[-1].text
+        new_prompt = prompts[-1].text if prompts else self.prompt
+        if prompts and self._composer is not None:
+            new_prompt = self._composer.compose(self.prompt, new_prompt)
+        if new_prompt != self.prompt:
+            self.prompt = new_prompt
             self.prompt_id += 1
             self._text = self.pipeline.encode_prompt(self.prompt)
             plan = self.memory.plan_recache()

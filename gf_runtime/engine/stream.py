@@ -71,6 +71,7 @@ def run_stream(
     memory: MemoryConfig | None = None,
     on_chunk: Callable[[Chunk], None] | None = None,
     progress: bool = True,
+    carry_over_prompts: bool = False,
 ) -> StreamResult:
     if chunks < 1:
         raise ValueError(f"chunks={chunks} must be at least 1")
@@ -78,7 +79,7 @@ def run_stream(
     first_prompt = opening_prompt(prompt, schedule)
     result = StreamResult(policy=memory.policy, horizon_frames=memory.horizon_frames, fps_nominal=pipe.spec.fps)
     by_chunk = events_by_chunk(schedule)
-    with pipe.session(prompt=first_prompt, seed=seed, memory=memory) as session:
+    with pipe.session(prompt=first_prompt, seed=seed, memory=memory, carry_over_prompts=carry_over_prompts) as session:
         for index in tqdm(range(chunks), desc=f"{memory.policy}", unit="chunk", disable=not progress):
             for event in by_chunk.get(index, []):
                 if index == 0 and not event.scene_cut:

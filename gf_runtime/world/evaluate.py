@@ -234,6 +234,7 @@ def evaluate_long(
     seed: int = 0,
     progress: bool = True,
     variants: Mapping[str, Mapping[str, object]] = EVAL_POLICIES,
+    carry_over_prompts: bool = False,
 ) -> dict[str, object]:
     """Each policy variant of ``policies`` (names in ``variants``: a memory policy and its knobs) on one stream."""
     horizon = pipe.spec.horizon_frames
@@ -252,13 +253,15 @@ def evaluate_long(
         def keep(chunk: Chunk) -> None:
             kept.append(chunk.frames)
 
-        run_stream(pipe, None, n_chunks, seed=seed, schedule=schedule, memory=memory, on_chunk=keep, progress=progress)
+        run_stream(pipe, None, n_chunks, seed=seed, schedule=schedule, memory=memory, on_chunk=keep, progress=progress,
+                   carry_over_prompts=carry_over_prompts)
         frames = np.concatenate(kept)
         results[name] = score_stream(frames, classifier.predict(frames), targets, truth, horizon, chunk_frames)
     return {
         "horizon_frames": horizon,
         "stream_frames": n_chunks * chunk_frames,
         "switch_chunks": targets.switch_chunks,
+        "carry_over_prompts": carry_over_prompts,
         "policies": {name: r.summary() for name, r in results.items()},
         "_curves": {name: {"consistency": r.per_chunk_consistency, "identity": r.per_chunk_identity, "change": r.per_chunk_change} for name, r in results.items()},
     }
@@ -272,13 +275,14 @@ def evaluate_long_seeds(
     seeds: Sequence[int] = (0,),
     progress: bool = True,
     variants: Mapping[str, Mapping[str, object]] = EVAL_POLICIES,
+    carry_over_prompts: bool = False,
 ) -> dict[str, object]:
     """``evaluate_long`` for each seed; metrics and per-chunk curves are means over the seeds (one stream is one
     roll of the dice: whether a subject survives a switch differs from seed to seed). Per-seed values are kept."""
     if not seeds:
         raise ValueError("give at least one seed")
-    runs = [evaluate_long(pipe, classifier, schedule, policies, seed=seed, progress=progress, variants=variants)
-            for seed in seeds]
+    runs = [evaluate_long(pipe, classifier, schedule, policies, seed=seed, progress=progress, variants=variants,
+                          carry_over_prompts=carry_over_prompts) for seed in seeds]
     if len(runs) == 1:
         return {**runs[0], "seeds": list(seeds)}
     summaries = [run["policies"] for run in runs]

@@ -14,11 +14,21 @@ from torch import nn
 
 from gf_runtime.model.checkpoint import load_weights, read_tagged, save_tagged
 
-from gf_runtime.world.prompt import ALL_TOKENS, parse_prompt
+from gf_runtime.world.prompt import ALL_TOKENS, WorldPrompt, parse_prompt
 
 logger = logging.getLogger(__name__)
 
 TEXT_FORMAT = "gf-world-text-1"
+
+
+def _parse_warning_unknown(prompt: str) -> WorldPrompt:
+    parsed = parse_prompt(prompt)
+    if parsed.unknown_words:
+        logger.warning(
+            "prompt %r: the default world does not know %s; it understands biomes, day/night, shapes, colours, "
+            "motions and camera pans (see README)", prompt, ", ".join(sorted(set(parsed.unknown_words)))
+        )
+    return parsed
 
 
 class WorldTextEncoder(nn.Module):
@@ -29,14 +39,14 @@ class WorldTextEncoder(nn.Module):
         self.index = {tok: i for i, tok in enumerate(tokens)}
         self.embedding = nn.Embedding(len(tokens), text_dim)
 
+    def compose(self, previous: str, new: str) -> str:
+        """``new``'s named attributes over ``previous``'s, as one sentence: after "a red ball bouncing in the
+        grassland", "the desert" becomes "a red ball bounces in the desert"."""
+        named = _parse_warning_unknown(new)  # the composed sentence drops unknown words: warn about them here
+        return named.merged_over(parse_prompt(previous)).text()
+
     def token_ids(self, prompt: str) -> list[int]:
-        parsed = parse_prompt(prompt)
-        if parsed.unknown_words:
-            logger.warning(
-                "prompt %r: the default world does not know %s; it understands biomes, day/night, shapes, colours, "
-                "motions and camera pans (see README)", prompt, ", ".join(sorted(set(parsed.unknown_words)))
-            )
-        return [self.index[t] for t in parsed.canonical_tokens()]
+        return [self.index[t] for t in _parse_warning_unknown(prompt).canonical_tokens()]
 
     def embed_ids(self, ids: list[int]) -> torch.Tensor:
         """Token ids → (1, L, text_dim) (differentiable, for training)."""
