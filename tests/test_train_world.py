@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -205,12 +206,16 @@ def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call
     recipe = dataclasses.asdict(WorldTrainConfig(seed=4, bf16_autocast=False))
     assert _reproduce_command(recipe) == "`gf train world --seed 4 --precision fp32`"
     assert _reproduce_command({**recipe, "dit_steps": 10}) == "`gf train world --seed 4 --precision fp32 --dit-steps 10`"
-    changed = _reproduce_command({**recipe, "vae_width": 64})
-    assert "vae_width=64" in changed and "gf train world" not in changed.split("(not")[0]
+    changed = _reproduce_command({**recipe, "vae_width": 48})
+    assert "vae_width=48" in changed and "gf train world" not in changed.split("(not")[0]
     large = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["large"], seed=1, bf16_autocast=True))
     assert _reproduce_command(large, "cuda") == "`gf train world --recipe large --seed 1 --precision bf16 --device cuda`"
     assert _reproduce_command({**large, "dit_shape": "tiny"}, "cuda").endswith("--device cuda --dit-shape tiny`")
     assert "WORLD_RECIPES['large']" in _reproduce_command({**large, "switch_prob": 0.2})
+    previous = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], seed=0, bf16_autocast=True))
+    assert _reproduce_command(previous) == "`gf train world --recipe default-2026-11-25 --seed 0 --precision bf16`"
+    from_json = json.loads(json.dumps(dataclasses.asdict(WorldTrainConfig(seed=4, bf16_autocast=False))))
+    assert _reproduce_command(from_json) == "`gf train world --seed 4 --precision fp32`"
 
 
 def test_step_seeded_batches_are_the_same_whatever_draws_them_and_differ_step_to_step() -> None:
@@ -262,7 +267,7 @@ def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_ship
     from gf_runtime.cli import main
 
     assert main(["train", "world", "--recipe", "nope", "--out", str(tmp_path)]) == 2
-    assert "unknown recipe 'nope'; choose one of default, large" in capsys.readouterr().err
+    assert "unknown recipe 'nope'; choose one of default, default-2026-11-25, large" in capsys.readouterr().err
     assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
     assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
     assert main(["train", "world", "--recipe", "large", "--out", str(tmp_path)]) == 2  # on a CPU: out of memory

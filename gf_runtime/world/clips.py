@@ -83,7 +83,7 @@ def sample_clip(
         raise ValueError("drifted_context needs the anchor layout: without anchors nothing tells the true subject")
     n_chunks = horizon_frames // chunk_frames
     opening = random_prompt(rng)
-    # no draw when off: the shipped recipe's data stream stays as it was trained
+    # no draw when off: a recipe without it keeps the data stream it was trained on
     if bounce_prob > 0 and rng.random() < bounce_prob:
         opening = replace(opening, motion="bounces")
     sim = WorldSim(opening, seed=int(rng.integers(2**31)))

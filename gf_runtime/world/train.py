@@ -56,15 +56,15 @@ class WorldTrainConfig:
     # data do not depend on how many there are; the same distribution, other draws.
     step_seeded_data: bool = False
     # VAE
-    vae_steps: int = 2400
+    vae_steps: int = 4000
     vae_batch: int = 32
     vae_lr: float = 1e-3
     vae_latent_noise: float = 0.1
-    vae_width: int = 48
+    vae_width: int = 64
     # Fraction of the VAE's frames whose subject bounces, placed at a uniformly drawn height: a walking or still
     # subject always stands on one row, a bouncing one visits every sub-cell offset and is lost by an encoder
     # that has seen too few of them (EVAL.md). The rest are random prompts (a quarter of those bounce too).
-    vae_bounce_fraction: float = 0.0
+    vae_bounce_fraction: float = 0.5
     vae_subject_loss_weight: float = 16.0  # the subject is under a tenth of the pixels; without this the VAE blurs it away
     # DiT
     dit_steps: int = 6000
@@ -75,13 +75,13 @@ class WorldTrainConfig:
     clean_context_prob: float = 0.5
     inference_timestep_prob: float = 0.5
     switch_prob: float = 0.5
-    anchor_layout_prob: float = 0.3
+    anchor_layout_prob: float = 0.4
     spread_anchors: bool = False  # anchor-layout clips take each anchor frame from its own moment, as the GCM does
     # Fraction of anchor-layout clips whose local chunks show a drifted identity (clips.py): the anchors and the
     # last chunk show the true subject and only the last chunk is a target, so reading the anchors is the way to
     # get the subject right. Without it the local frames always show the subject too and the model learns to
     # ignore position-0 anchors (EVAL.md).
-    drifted_context_prob: float = 0.0
+    drifted_context_prob: float = 0.5
     # Contiguous clips leave the anchor slots out (positions chunk_frames..horizon-1, one chunk fewer), so that
     # DR-RoPE's anchor position holds only anchors in training: in a full contiguous clip it holds the clip's
     # oldest chunk, the least useful context, and the model learns to give that distance little attention (EVAL.md).
@@ -102,7 +102,7 @@ class WorldTrainConfig:
     # Fraction of clips whose opening prompt names a bouncing subject (on top of the quarter of the others that
     # bounce): only a bouncing subject moves vertically, through every sub-cell row offset of the latent grid, so a
     # quarter of the clips leaves each shape few of them and the model draws a bouncing cube or star as a blob (EVAL.md).
-    dit_bounce_fraction: float = 0.0
+    dit_bounce_fraction: float = 0.3
     subject_loss_weight: float = 6.0  # the subject is a few latent cells; weight them so it is not averaged away
     log_every: int = 25
     # bf16 autocast for the DiT's forward/backward and the VAE's encoding of training clips (weights, optimizer,
@@ -362,7 +362,7 @@ def _draw_dit_batch(rng: np.random.Generator, config: WorldTrainConfig, sampler:
     clips = [
         sample_clip(rng, len(positions), config.chunk_frames, anchor_layout, config.switch_prob,
                     spread_anchors=config.spread_anchors,
-                    # no draw when off: the shipped recipe's data stream stays as it was trained
+                    # no draw when off: a recipe without it keeps the data stream it was trained on
                     drifted_context=anchor_layout and config.drifted_context_prob > 0
                     and bool(rng.random() < config.drifted_context_prob),
                     bounce_prob=config.dit_bounce_fraction)
@@ -491,7 +491,7 @@ def train_dit(
         frame_pos = batch.positions_f.to(device)
         t_bn = batch.t_bn
         x_in = x0  # what the model sees before noising; the loss target stays the rendered x0
-        # no draw when off: the shipped recipe's data stream stays as it was trained
+        # no draw when off: a recipe without it keeps the data stream it was trained on
         if config.own_context_prob > 0 and own_rng.random() < config.own_context_prob:
             t_bn = torch.from_numpy(_context_only_in_last_chunk(t_bn.numpy(), own_rng, spec.sampler)).float()
             start_step = int(config.own_context_start_steps[int(own_rng.integers(len(config.own_context_start_steps)))])
@@ -624,8 +624,16 @@ def train_world(
 
 # The named recipes `gf train world --recipe NAME` trains.
 WORLD_RECIPES: dict[str, WorldTrainConfig] = {
-    # The shipped default: trains on a 2-core CPU in under an hour.
+    # The shipped default (EVAL.md, "The ninth training"): about 47 min on the faster 2-core AVX512-BF16 VMs, 85 min
+    # on the slowest we measured (BENCHMARKS.md).
     "default": WorldTrainConfig(),
+    # The default recipe of 2026-11-25 to 2026-12-05 (the third and seventh trainings, EVAL.md): a VAE of width 48
+    # trained without extra bouncing frames, no bouncing openings and no drifted-context clips. It draws a bouncing
+    # cube, star or triangle as a blob; kept so that the experiments measured on it can be re-run.
+    "default-2026-11-25": WorldTrainConfig(
+        vae_steps=2400, vae_width=48, vae_bounce_fraction=0.0, anchor_layout_prob=0.3, drifted_context_prob=0.0,
+        dit_bounce_fraction=0.0,
+    ),
     # A larger variant for a GPU (EVAL.md, "A larger model on a GPU"): the `small` DiT (dim 384, 8 layers; 5x the
     # parameters) on 32x the shipped batch, so that one leased call of a few minutes trains 8x the shipped recipe's
     # clips (on an H200 a step at batch 512 costs under twice one at batch 64: BENCHMARKS.md); a VAE that keeps every
@@ -634,6 +642,7 @@ WORLD_RECIPES: dict[str, WorldTrainConfig] = {
     "large": WorldTrainConfig(
         dit_shape="small", dit_batch=512, dit_steps=1500, dit_lr=1e-3, warmup_steps=150,
         vae_width=64, vae_bounce_fraction=0.5, vae_steps=4000, vae_batch=64, step_seeded_data=True,
+        anchor_layout_prob=0.3, drifted_context_prob=0.0, dit_bounce_fraction=0.0,  # its DiT data as first run
     ),
 }
 
@@ -643,6 +652,7 @@ CLI_TRAIN_FLAGS = {"dit_shape": "--dit-shape", "dit_steps": "--dit-steps", "vae_
 
 def _reproduce_command(cfg: dict[str, object], device: str = "cpu") -> str:
     """The `gf train world` command that trains with ``cfg``, or the Python call where the CLI cannot say it."""
+    cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}  # a report read back from JSON has lists
     precision = "bf16" if cfg.get("bf16_autocast") else "fp32"
     machine_fields = {"seed": cfg["seed"], "bf16_autocast": bool(cfg.get("bf16_autocast"))}
     options = []

@@ -6,6 +6,7 @@ clean context, block-causal mask, DR-RoPE positions), decodes it and asks the fr
 shape. Prints, for clips whose last prompt does not name the shape (so only the frames tell), the fraction of
 frames drawn with the true (anchor) shape and with the drifted (local) shape.
 """
+import dataclasses
 import sys
 import numpy as np
 import torch
@@ -17,13 +18,13 @@ from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.prompt import SHAPES
 from gf_runtime.world.text import WorldTextEncoder
-from gf_runtime.world.train import WorldTrainConfig, _text_batch
+from gf_runtime.world.train import WORLD_RECIPES, _text_batch
 from gf_runtime.world.vae import TinyVae
 
 torch.set_num_threads(2)
 model_dir = sys.argv[1]
 n_clips = int(sys.argv[2]) if len(sys.argv) > 2 else 96
-cfg = WorldTrainConfig()
+cfg = WORLD_RECIPES["default-2026-11-25"]
 spec = cfg.spec()
 model = CausalWanDiT(spec.model).eval()
 load_weights(model, read_tensors(f"{model_dir}/{MODEL_FILE}"))

@@ -12,11 +12,11 @@ import torch
 from gf_runtime.model.checkpoint import save_checkpoint
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.vae import TinyVae
-from gf_runtime.world.train import WorldTrainConfig, train_dit
+from gf_runtime.world.train import WORLD_RECIPES, train_dit
 torch.set_num_threads(2)
 src = Path("gf_runtime/assets/default")
 out = Path(sys.argv[1]); drift = float(sys.argv[2]); layout = float(sys.argv[3])
-cfg = WorldTrainConfig(seed=0, bf16_autocast=True, anchor_layout_prob=layout, drifted_context_prob=drift)
+cfg = dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], seed=0, bf16_autocast=True, anchor_layout_prob=layout, drifted_context_prob=drift)
 vae = TinyVae.load(src / VAE_FILE)
 t = time.perf_counter()
 model, encoder, log = train_dit(cfg, vae, progress=True)

@@ -13,6 +13,7 @@ unchanged. Positions below 0 are outside what `MemoryConfig` accepts and the opt
 so this wraps ``clip_positions`` as `train_dit` sees it. The "Training a far anchor position" runs of EVAL.md:
 ``OUT 800 0 -9`` and ``OUT 800 0 0``, from the seventh training (`../2026-12-03-trained-anchor-distance/`).
 """
+import dataclasses
 import functools, json, shutil, sys, time
 from pathlib import Path
 import torch
@@ -23,7 +24,7 @@ from gf_runtime.world.clips import clip_positions
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.text import WorldTextEncoder
 from gf_runtime.world.vae import TinyVae
-from gf_runtime.world.train import WorldTrainConfig, train_dit
+from gf_runtime.world.train import WORLD_RECIPES, train_dit
 
 torch.set_num_threads(2)
 src = Path("gf_runtime/assets/default")
@@ -31,7 +32,7 @@ out, steps, reserve = Path(sys.argv[1]), int(sys.argv[2]), bool(int(sys.argv[3])
 position = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 if position != 0:
     world_train.clip_positions = functools.partial(clip_positions, anchor_position=position)
-cfg = WorldTrainConfig(seed=7, dit_steps=steps, warmup_steps=50, dit_lr=2e-4, bf16_autocast=True,
+cfg = dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], seed=7, dit_steps=steps, warmup_steps=50, dit_lr=2e-4, bf16_autocast=True,
                        reserve_anchor_positions=reserve)
 spec = cfg.spec()
 dit = CausalWanDiT(spec.model)

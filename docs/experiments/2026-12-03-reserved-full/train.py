@@ -13,7 +13,7 @@ import torch
 from gf_runtime.model.checkpoint import save_checkpoint
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.vae import TinyVae
-from gf_runtime.world.train import WorldTrainConfig, train_dit
+from gf_runtime.world.train import WORLD_RECIPES, train_dit
 from gf_runtime.machine import machine_description
 
 torch.set_num_threads(2)
@@ -22,7 +22,7 @@ out = Path(sys.argv[1])
 args = dict(arg.split("=", 1) for arg in sys.argv[2:])
 vae_file = Path(args.pop("vae_file", src / VAE_FILE))
 changes = {k: ast.literal_eval(v) for k, v in args.items()}
-cfg = dataclasses.replace(WorldTrainConfig(seed=0, bf16_autocast=True), **changes)
+cfg = dataclasses.replace(dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], seed=0, bf16_autocast=True), **changes)
 vae = TinyVae.load(vae_file)
 t = time.perf_counter()
 model, encoder, log = train_dit(cfg, vae, progress=True)

@@ -6,6 +6,7 @@ A fifth argument `keep` sets `own_context_keep_subject` (redraws that lose the s
 OWN_CONTEXT_PROB 0 is the control: the same steps, learning rate and data seed with rendered context only.
 Writes a model folder that `gf eval long --model OUT_DIR` loads (the VAE is copied from SRC_MODEL_DIR).
 """
+import dataclasses
 import json
 import shutil
 import sys
@@ -18,14 +19,14 @@ from gf_runtime.model.checkpoint import load_weights, read_tensors, save_checkpo
 from gf_runtime.model.dit import CausalWanDiT
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.text import WorldTextEncoder
-from gf_runtime.world.train import WorldTrainConfig, train_dit
+from gf_runtime.world.train import WORLD_RECIPES, train_dit
 from gf_runtime.world.vae import TinyVae
 
 torch.set_num_threads(2)
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 steps, own = int(sys.argv[3]), float(sys.argv[4])
 keep = sys.argv[5:] == ["keep"]
-cfg = WorldTrainConfig(seed=7, dit_steps=steps, warmup_steps=50, dit_lr=2e-4, bf16_autocast=True,
+cfg = dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], seed=7, dit_steps=steps, warmup_steps=50, dit_lr=2e-4, bf16_autocast=True,
                        own_context_prob=own, own_context_keep_subject=keep)
 spec = cfg.spec()
 dit = CausalWanDiT(spec.model)

@@ -8,6 +8,7 @@ classifier reads the same shape and colour as on the rendered frames, and the pi
 A stream's context is the model's output conditioned on its own earlier output, many chunks deep; this shows how
 quickly one chunk's own redraw loses the subject when it is repeated.
 """
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -20,12 +21,12 @@ from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.clips import sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.text import WorldTextEncoder
-from gf_runtime.world.train import WorldTrainConfig, _text_batch, own_context
+from gf_runtime.world.train import WORLD_RECIPES, _text_batch, own_context
 from gf_runtime.world.vae import TinyVae
 
 torch.set_num_threads(2)
 DEPTHS = (1, 2, 4, 8)
-cfg = WorldTrainConfig()
+cfg = WORLD_RECIPES["default-2026-11-25"]
 sampler = cfg.spec().sampler
 judge = load_classifier()
 rng = np.random.default_rng(11)
