@@ -624,8 +624,8 @@ def train_world(
 
 # The named recipes `gf train world --recipe NAME` trains.
 WORLD_RECIPES: dict[str, WorldTrainConfig] = {
-    # The shipped default (EVAL.md, "The ninth training"): about 47 min on the faster 2-core AVX512-BF16 VMs, 85 min
-    # on the slowest we measured (BENCHMARKS.md).
+    # The shipped default (EVAL.md, "A ninth training, shipped"): 84.6 min on the slow 2-core AVX512-BF16 VM it was
+    # trained on; the same step counts (the eighth training) took 47.4 min on a faster VM of that kind (BENCHMARKS.md).
     "default": WorldTrainConfig(),
     # The default recipe of 2026-11-25 to 2026-12-05 (the third and seventh trainings, EVAL.md): a VAE of width 48
     # trained without extra bouncing frames, no bouncing openings and no drifted-context clips. It draws a bouncing
@@ -650,9 +650,15 @@ WORLD_RECIPES: dict[str, WorldTrainConfig] = {
 CLI_TRAIN_FLAGS = {"dit_shape": "--dit-shape", "dit_steps": "--dit-steps", "vae_steps": "--vae-steps", "threads": "--threads"}
 
 
+def config_fields(cfg: dict[str, object]) -> dict[str, object]:
+    """A recorded config's fields as ``dataclasses.asdict`` gives them: a report read back from JSON has lists where
+    the config holds tuples."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
+
+
 def _reproduce_command(cfg: dict[str, object], device: str = "cpu") -> str:
     """The `gf train world` command that trains with ``cfg``, or the Python call where the CLI cannot say it."""
-    cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}  # a report read back from JSON has lists
+    cfg = config_fields(cfg)
     precision = "bf16" if cfg.get("bf16_autocast") else "fp32"
     machine_fields = {"seed": cfg["seed"], "bf16_autocast": bool(cfg.get("bf16_autocast"))}
     options = []

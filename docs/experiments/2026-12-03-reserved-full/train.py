@@ -22,7 +22,7 @@ out = Path(sys.argv[1])
 args = dict(arg.split("=", 1) for arg in sys.argv[2:])
 vae_file = Path(args.pop("vae_file", src / VAE_FILE))
 changes = {k: ast.literal_eval(v) for k, v in args.items()}
-cfg = dataclasses.replace(dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], seed=0, bf16_autocast=True), **changes)
+cfg = dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], **{"seed": 0, "bf16_autocast": True, **changes})
 vae = TinyVae.load(vae_file)
 t = time.perf_counter()
 model, encoder, log = train_dit(cfg, vae, progress=True)
