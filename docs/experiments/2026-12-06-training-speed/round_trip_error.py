@@ -1,5 +1,6 @@
-"""Round-trip error of VAEs on the frames a training report's check uses (64 random frames of seed 99), over the
-whole frame and inside the subject's box (where a blur costs the shape), in grey levels.
+"""Round-trip error of VAEs on 256 random frames of stream 99, half of them bouncing (a training report's check uses
+64 frames of that stream, none placed in a bounce), over the whole frame and inside the subject's box (where a blur
+costs the shape), in grey levels.
 
 Run from the repository root: python docs/experiments/2026-12-06-training-speed/round_trip_error.py VAE_FILE [VAE_FILE ...]
 """

@@ -1,5 +1,5 @@
 """The shipped recipe's VAE stage (4,000 steps, width 64, half the frames bouncing) with its forward and backward
-under bf16 autocast, against the shipped VAE trained in fp32: is the 1.5x faster VAE step free?
+under bf16 autocast, against the shipped VAE trained in fp32: is the faster VAE step free?
 
 The whole stage runs inside the autocast context, so the end-of-stage latent statistics are measured in bf16 too.
 Run from the repository root on an idle machine (the time is a figure):
