@@ -267,7 +267,7 @@ def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_ship
     from gf_runtime.cli import main
 
     assert main(["train", "world", "--recipe", "nope", "--out", str(tmp_path)]) == 2
-    assert "unknown recipe 'nope'; choose one of default, default-2026-11-25, large" in capsys.readouterr().err
+    assert f"unknown recipe 'nope'; choose one of {', '.join(WORLD_RECIPES)}" in capsys.readouterr().err
     assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
     assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
     assert main(["train", "world", "--recipe", "large", "--out", str(tmp_path)]) == 2  # on a CPU: out of memory
@@ -376,3 +376,76 @@ def test_subject_kept_rejects_a_redraw_with_another_shape_or_colour_and_training
     _, _, log = train_dit(config, vae, progress=False, start_from=(dit, encoder))
     kept = [r["own_context_kept"] for r in log]
     assert len(kept) == 4 and all(0.0 <= k <= 1.0 for k in kept)
+
+
+def test_padding_prompts_to_text_len_changes_nothing_the_dit_computes() -> None:
+    # what lets a compiled step see one text shape without changing what the shipped recipe trains
+    from gf_runtime.model.dit import CausalWanDiT
+    from gf_runtime.model.layers import init_random_weights
+
+    config = WorldTrainConfig(dit_shape="micro", dit_batch=3)
+    spec = config.spec()
+    model = CausalWanDiT(spec.model)
+    init_random_weights(model, 0)
+    encoder = WorldTextEncoder(spec.model.text_dim)
+    batch = _draw_dit_batch(np.random.default_rng(4), config, spec.sampler, spec.latent.vae_scale)
+    prompts = list(batch.chunk_prompts)
+    longest, padded = _prompt_batch(encoder, prompts), _prompt_batch(encoder, prompts, pad_to=spec.model.text_len)
+    assert longest.shape[2] < padded.shape[2] == spec.model.text_len
+    x_bfchw = torch.randn(3, config.horizon_frames, spec.model.in_channels, 8, 8, generator=torch.Generator().manual_seed(0))
+    t_bf = batch.t_bn.repeat_interleave(config.chunk_frames, dim=1)
+    flows = [model(x_bfchw, t_bf, text, chunk_frames=config.chunk_frames, frame_pos_f=batch.positions_f)
+             for text in (longest, padded)]
+    assert torch.equal(flows[0], flows[1])
+
+
+def test_compiled_bf16_cross_attention_matches_the_eager_attention() -> None:
+    from gf_runtime.model.attention import attend, attend_text
+
+    gen = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 48, 4, 16, generator=gen), torch.randn(2, 8, 4, 16, generator=gen),
+               torch.randn(2, 8, 4, 16, generator=gen))
+    compiled = torch.compile(attend_text, fullgraph=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        eager, traced = attend(q, k, v), compiled(q, k, v)
+    assert traced.shape == eager.shape == (2, 48, 4, 16)
+    assert traced.dtype == eager.dtype == torch.bfloat16
+    assert torch.allclose(traced.float(), eager.float(), atol=0.03, rtol=0.03)
+    assert not torch.equal(traced, eager)  # the bf16 matmuls ran, not SDPA in fp32
+    assert torch.equal(attend_text(q, k, v), attend(q, k, v))  # eager code keeps SDPA
+
+
+def test_compiled_training_follows_the_eager_losses_and_the_bf16_vae_forward_rounds_differently() -> None:
+    budget = dict(TINY_BUDGET, dit_shape="micro", vae_width=16)
+    eager = dataclasses.replace(WorldTrainConfig(seed=2, bf16_autocast=True), **budget)
+    fast = dataclasses.replace(eager, compile_training=True, vae_bf16_forward=True)
+    (vae, losses_eager), (_, losses_fast) = (train_vae(c, progress=False) for c in (eager, fast))
+    assert losses_fast != losses_eager  # the forward ran in bf16
+    assert np.allclose(losses_fast, losses_eager, rtol=0.02)
+    dit_eager, dit_fast = ([r["loss"] for r in train_dit(c, vae, progress=False)[2]] for c in (eager, fast))
+    assert len(dit_fast) == eager.dit_steps and np.isfinite(dit_fast).all()
+    assert np.allclose(dit_fast, dit_eager, rtol=0.05)
+
+
+def test_compile_training_without_a_cxx_compiler_trains_eagerly_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gf_runtime.world.train import _compiled
+
+    module = torch.nn.Linear(2, 2)
+    assert _compiled(WorldTrainConfig(compile_training=False), module, torch.device("cpu")) is module  # not asked for
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("CXX", raising=False)
+    with caplog.at_level("WARNING"):
+        assert _compiled(WorldTrainConfig(compile_training=True), module, torch.device("cpu")) is module
+    assert "no C++ compiler" in caplog.text
+
+
+def test_a_report_recorded_before_a_field_existed_reads_as_that_field_off() -> None:
+    from gf_runtime.world.train import FIELDS_BEFORE_RECORDED, config_fields
+
+    recorded = dataclasses.asdict(WorldTrainConfig())
+    for name in FIELDS_BEFORE_RECORDED:
+        del recorded[name]
+    recorded["own_context_start_steps"] = list(recorded["own_context_start_steps"])  # as JSON gives it back
+    assert config_fields(recorded) == dataclasses.asdict(WorldTrainConfig(vae_bf16_forward=False, compile_training=False))

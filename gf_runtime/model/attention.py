@@ -38,6 +38,22 @@ def attend(
     return out_bhsd.transpose(1, 2)  # (B, Sq, heads, head_dim)
 
 
+def attend_text(q_bshd: torch.Tensor, k_blhd: torch.Tensor, v_blhd: torch.Tensor) -> torch.Tensor:
+    """Cross-attention of (B, S, heads, head_dim) queries to a prompt's (B, L, heads, head_dim) keys and values.
+
+    ``attend``, except for a CPU training step under bf16 autocast that torch.compile traces: there the scores and
+    the weighted sum are two bf16 matmuls around an fp32 softmax, which inductor fuses with the casts around them,
+    while the fp32 SDPA kernel stays opaque to it (the compiled tiny DiT's step 14% faster; BENCHMARKS.md). Eager
+    code (inference, export, uncompiled training) keeps ``attend``.
+    """
+    if not (q_bshd.device.type == "cpu" and torch.is_autocast_enabled("cpu") and torch.compiler.is_compiling()):
+        return attend(q_bshd, k_blhd, v_blhd)
+    dtype = torch.get_autocast_dtype("cpu")
+    q, k, v = (t.transpose(1, 2).to(dtype) for t in (q_bshd, k_blhd, v_blhd))  # (B, heads, S or L, head_dim)
+    scores_bhsl = torch.matmul(q, k.transpose(-1, -2)).float() * q.shape[-1] ** -0.5
+    return torch.matmul(scores_bhsl.softmax(-1).to(dtype), v).transpose(1, 2)
+
+
 class SelfAttention(nn.Module):
     """q/k/v/o projections with RMSNorm on q and k over the full width (before the head split and RoPE)."""
 
@@ -107,4 +123,4 @@ class CrossAttention(nn.Module):
     def forward(self, x_bsd: torch.Tensor, text_k_blhd: torch.Tensor, text_v_blhd: torch.Tensor) -> torch.Tensor:
         shape = (*x_bsd.shape[:2], self.num_heads, self.head_dim)
         q_bshd = self.norm_q(self.q(x_bsd)).view(shape)
-        return self.o(attend(q_bshd, text_k_blhd, text_v_blhd).flatten(2))
+        return self.o(attend_text(q_bshd, text_k_blhd, text_v_blhd).flatten(2))

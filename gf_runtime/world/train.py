@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,14 @@ class WorldTrainConfig:
     # EMA and loss stay fp32): 1.3x the steps per hour on a CPU with AVX512-BF16 or AMX, but 11x slower than fp32
     # where bf16 is emulated (AVX2; BENCHMARKS.md). None: on exactly where the CPU computes bf16 natively.
     bf16_autocast: bool | None = None
+    # The VAE's encoder and decoder forward under that same bf16 autocast (loss, backward and AdamW stay fp32):
+    # 1.5x the VAE's steps per second on an AVX512-BF16 CPU, the same loss curve to the third decimal
+    # (docs/experiments/2026-12-06-training-speed). Autocasting the loss and backward too does not train (BENCHMARKS.md).
+    vae_bf16_forward: bool = False
+    # torch.compile the VAE's encoder/decoder and the DiT's forward for training (their backward with them): on a
+    # 2-core AVX512-BF16 CPU a DiT step of batch 16 takes 0.54 s with it against 0.62 s (BENCHMARKS.md). Where no C++
+    # compiler is found it trains eagerly, with a warning. About a minute of compiling; rounds differently from eager.
+    compile_training: bool = False
 
     def __post_init__(self) -> None:
         if self.vae_steps < 2 or self.dit_steps < 1:
@@ -251,11 +260,16 @@ def train_vae(
     gen = torch.Generator().manual_seed(config.seed)
     batches = _batches(functools.partial(_draw_vae_batch, config=config), config, rng, config.vae_steps,
                        VAE_STREAM, data_workers)
+    encode, decode = (_compiled(config, f, device) for f in (vae.encode_raw, vae.decode_raw))
+    forward_autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                                      enabled=config.vae_bf16_forward and config.bf16_on(device))
     for frames_nhw3, subject_nhw in tqdm(batches, total=config.vae_steps, desc="vae", disable=not progress):
         pixels = _to_pixels(frames_nhw3.to(device, non_blocking=True))
-        z = vae.encode_raw(pixels)
-        z_noisy = z + config.vae_latent_noise * z.detach().std() * torch.randn(z.shape, generator=gen).to(device)
-        recon = vae.decode_raw(z_noisy)
+        with forward_autocast:
+            z = encode(pixels)
+            noise = torch.randn(z.shape, generator=gen).to(device)
+            recon = decode(z + config.vae_latent_noise * z.detach().std() * noise)
+        z, recon = z.float(), recon.float()
         weight = 1.0 + (config.vae_subject_loss_weight - 1.0) * subject_nhw.to(device).float()[:, None]
         error = recon - pixels
         loss = ((error.abs() + error.pow(2)) * weight).sum() / (weight.sum() * 3) + 1e-4 * z.pow(2).mean()
@@ -278,8 +292,12 @@ def _text_batch(encoder: WorldTextEncoder, clips: list[ClipSample]) -> torch.Ten
     return _prompt_batch(encoder, [clip.chunk_prompts for clip in clips])
 
 
-def _prompt_batch(encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]]) -> torch.Tensor:
-    """Embeddings of each sample's per-chunk prompts, zero-padded to the longest: (B, n_chunks, L, text_dim).
+def _prompt_batch(
+    encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]], pad_to: int = 1
+) -> torch.Tensor:
+    """Embeddings of each sample's per-chunk prompts, zero-padded to the longest or to ``pad_to`` tokens, whichever
+    is more: (B, n_chunks, L, text_dim). The DiT zero-pads its text to ``text_len`` itself, so padding to that here
+    changes nothing it computes, and every batch has one shape (what a compiled step needs).
 
     One embedding lookup for the whole batch and one copy to the device (a lookup per prompt costs a device sync and
     a few kernels each, 2,000 prompts a step at a GPU's batch). The lookup runs over the prompts last to first: on a
@@ -289,7 +307,7 @@ def _prompt_batch(encoder: WorldTextEncoder, chunk_prompts: list[tuple[str, ...]
     # a batch repeats its prompts: parse each once, in order of appearance
     parsed = {p: encoder.token_ids(p) for p in dict.fromkeys(p for prompts in chunk_prompts for p in prompts)}
     ids = [[parsed[p] for p in prompts] for prompts in chunk_prompts]
-    longest = max(1, max(len(i) for sample in ids for i in sample))
+    longest = max(pad_to, max(len(i) for sample in ids for i in sample))
     ids_bnl = np.zeros((len(ids), len(ids[0]), longest), dtype=np.int64)
     valid_bnl = np.zeros(ids_bnl.shape, dtype=bool)
     for b, sample in enumerate(ids):
@@ -430,6 +448,21 @@ def _autocast(config: WorldTrainConfig, device: torch.device) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16_on(device))
 
 
+Module = TypeVar("Module", bound=Callable)
+
+
+def _compiled(config: WorldTrainConfig, module: Module, device: torch.device) -> Module:
+    """``module`` through torch.compile where the recipe asks for it and a C++ compiler is at hand (inductor builds
+    the CPU kernels with one), else ``module`` itself."""
+    if not config.compile_training:
+        return module
+    if device.type == "cpu" and not any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "c++", "clang++")):
+        logger.warning("compile_training: no C++ compiler (g++, c++ or clang++; or set CXX) for torch.compile's CPU "
+                       "kernels; training eagerly, which takes longer and rounds differently")
+        return module
+    return torch.compile(module)  # type: ignore[return-value]
+
+
 def train_dit(
     config: WorldTrainConfig,
     vae: TinyVae,
@@ -480,6 +513,7 @@ def train_dit(
     own_rng = rng if not config.step_seeded_data else np.random.default_rng([config.seed, OWN_CONTEXT_STREAM])
     draw = functools.partial(_draw_dit_batch, config=config, sampler=spec.sampler, vae_scale=spec.latent.vae_scale)
     batches = _batches(draw, config, rng, config.dit_steps, DIT_STREAM, data_workers)
+    forward = _compiled(config, model, device)
     log: list[dict[str, float]] = []
     running: list[torch.Tensor] = []
     start = time.perf_counter()
@@ -487,7 +521,7 @@ def train_dit(
     for step, batch in bar:
         with torch.no_grad(), _autocast(config, device):
             x0 = vae.encode(batch.frames_bfhw3.numpy()).float()  # (B, F, C, h, w), normalised
-        text_bnld = _prompt_batch(encoder, list(batch.chunk_prompts))
+        text_bnld = _prompt_batch(encoder, list(batch.chunk_prompts), pad_to=spec.model.text_len)
         frame_pos = batch.positions_f.to(device)
         t_bn = batch.t_bn
         x_in = x0  # what the model sees before noising; the loss target stays the rendered x0
@@ -512,7 +546,7 @@ def train_dit(
         noise = torch.randn(x0.shape, generator=gen).to(device)
         x_t = (1 - sigma) * x_in + sigma * noise
         with _autocast(config, device):
-            flow = model(x_t, t_bf, text_bnld, chunk_frames=config.chunk_frames, frame_pos_f=frame_pos).float()
+            flow = forward(x_t, t_bf, text_bnld, chunk_frames=config.chunk_frames, frame_pos_f=frame_pos).float()
         spatial_bf1hw = 1.0 + (config.subject_loss_weight - 1.0) * batch.subject_bfhw.to(device).float()[:, :, None]
         weight = (t_bf > 0).float()[..., None, None, None] * spatial_bf1hw  # (B, F, 1, h, w)
         loss = ((flow - (noise - x0)) ** 2 * weight).sum() / (weight.sum() * x0.shape[2])
@@ -627,6 +661,10 @@ WORLD_RECIPES: dict[str, WorldTrainConfig] = {
     # The shipped default (EVAL.md, "A ninth training, shipped"): 84.6 min on the slow 2-core AVX512-BF16 VM it was
     # trained on; the same step counts (the eighth training) took 47.4 min on a faster VM of that kind (BENCHMARKS.md).
     "default": WorldTrainConfig(),
+    # The shipped recipe made to fit the hour on the slow 2-core VM (EVAL.md, "An eleventh training"; not shipped:
+    # 55.0 min there, but `grounded` scores 0.621 on the standard schedule against the ninth's 0.850): the VAE's
+    # forward in bf16, both stages compiled, and a DiT batch of 14 for 5,000 steps (70,000 clips against 96,000).
+    "hour-2026-12-06": WorldTrainConfig(vae_bf16_forward=True, compile_training=True, dit_batch=14, dit_steps=5000),
     # The default recipe of 2026-11-25 to 2026-12-05 (the third and seventh trainings, EVAL.md): a VAE of width 48
     # trained without extra bouncing frames, no bouncing openings and no drifted-context clips. It draws a bouncing
     # cube, star or triangle as a blob; kept so that the experiments measured on it can be re-run.
@@ -650,10 +688,14 @@ WORLD_RECIPES: dict[str, WorldTrainConfig] = {
 CLI_TRAIN_FLAGS = {"dit_shape": "--dit-shape", "dit_steps": "--dit-steps", "vae_steps": "--vae-steps", "threads": "--threads"}
 
 
+# Fields added to WorldTrainConfig after reports were recorded without them, and the value each had there.
+FIELDS_BEFORE_RECORDED = {"vae_bf16_forward": False, "compile_training": False}
+
+
 def config_fields(cfg: dict[str, object]) -> dict[str, object]:
     """A recorded config's fields as ``dataclasses.asdict`` gives them: a report read back from JSON has lists where
-    the config holds tuples."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
+    the config holds tuples, and one recorded before a field existed lacks it (``FIELDS_BEFORE_RECORDED``)."""
+    return {**FIELDS_BEFORE_RECORDED, **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}}
 
 
 def _reproduce_command(cfg: dict[str, object], device: str = "cpu") -> str:
@@ -705,7 +747,7 @@ Wan-style DiT, trained on {report.get('device', 'cpu')} ({report['machine']}).
   MSE on the noisy chunks. EMA ({cfg['ema_decay']}) weights shipped. The subject's box is
   {SUBJECT_SIZE_FRACTION:.0%} of the frame's side (under {SUBJECT_SIZE_FRACTION**2:.0%} of its pixels), so its pixels weigh {cfg['vae_subject_loss_weight']:g}× in the VAE loss and its latent cells {cfg['subject_loss_weight']:g}× in the DiT loss.
 - **Steps**: VAE {cfg['vae_steps']} × batch {cfg['vae_batch']}; DiT {cfg['dit_steps']} × batch {cfg['dit_batch']}{f" (stopped by a time limit after {report['dit_steps_done']})" if report.get('dit_steps_done', cfg['dit_steps']) < cfg['dit_steps'] else ''}
-  ({'bf16 autocast' if cfg.get('bf16_autocast') else 'fp32'} forward/backward; fp32 weights, optimizer and EMA).
+  ({'bf16 autocast' if cfg.get('bf16_autocast') else 'fp32'} DiT forward/backward; the VAE's forward in {'bf16 autocast' if cfg.get('bf16_autocast') and cfg.get('vae_bf16_forward') else 'fp32'}; fp32 weights, optimizer and EMA{'; both stages through torch.compile' if cfg.get('compile_training') else ''}).
 - **Result**: VAE round-trip mean absolute error {report['vae_mean_abs_error_grey_levels']} grey levels; final DiT
   loss {report['final_dit_loss']:.4f}.
 - **Time**: VAE {report['vae_seconds']} s, DiT {report['dit_seconds']} s, total {report['total_seconds']} s on
