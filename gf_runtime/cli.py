@@ -153,7 +153,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     world.add_argument("--vae-steps", type=int, default=None, help="override the VAE step count")
     world.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 2)")
     world.add_argument("--precision", choices=sorted(TRAIN_PRECISIONS), default="auto",
-                       help="DiT forward/backward precision; auto: bf16 autocast where the CPU computes bf16 natively "
+                       help="DiT forward/backward precision (and the VAE's forward, in recipes that ask for it); auto: bf16 "
+                            "autocast where the CPU computes bf16 natively "
                             "(AVX512-BF16/AMX), fp32 elsewhere (emulated bf16 is ~11x slower)")
     world.set_defaults(handler=_run_train_world)
 

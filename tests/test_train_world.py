@@ -35,6 +35,7 @@ from gf_runtime.world.train import (
     subject_kept,
     train_dit,
     train_vae,
+    can_compile,
     train_world,
 )
 
@@ -267,7 +268,8 @@ def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_ship
     from gf_runtime.cli import main
 
     assert main(["train", "world", "--recipe", "nope", "--out", str(tmp_path)]) == 2
-    assert f"unknown recipe 'nope'; choose one of {', '.join(WORLD_RECIPES)}" in capsys.readouterr().err
+    assert ("unknown recipe 'nope'; choose one of default, hour-2026-12-06, default-2026-11-25, large"
+            in capsys.readouterr().err)
     assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
     assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
     assert main(["train", "world", "--recipe", "large", "--out", str(tmp_path)]) == 2  # on a CPU: out of memory
@@ -394,9 +396,17 @@ def test_padding_prompts_to_text_len_changes_nothing_the_dit_computes() -> None:
     assert longest.shape[2] < padded.shape[2] == spec.model.text_len
     x_bfchw = torch.randn(3, config.horizon_frames, spec.model.in_channels, 8, 8, generator=torch.Generator().manual_seed(0))
     t_bf = batch.t_bn.repeat_interleave(config.chunk_frames, dim=1)
-    flows = [model(x_bfchw, t_bf, text, chunk_frames=config.chunk_frames, frame_pos_f=batch.positions_f)
-             for text in (longest, padded)]
-    assert torch.equal(flows[0], flows[1])
+    params = list(model.parameters()) + list(encoder.parameters())
+    for bf16 in (False, True):  # fp32, and the bf16 autocast the shipped recipe trains in
+        flows, grads = [], []
+        for pad_to in (1, spec.model.text_len):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                text = _prompt_batch(encoder, prompts, pad_to=pad_to)
+                flow = model(x_bfchw, t_bf, text, chunk_frames=config.chunk_frames, frame_pos_f=batch.positions_f)
+            flows.append(flow.float())
+            grads.append(torch.autograd.grad((flow.float() ** 2).mean(), params))
+        assert torch.equal(flows[0], flows[1])
+        assert all(torch.equal(a, b) for a, b in zip(*grads))
 
 
 def test_compiled_bf16_cross_attention_matches_the_eager_attention() -> None:
@@ -412,19 +422,30 @@ def test_compiled_bf16_cross_attention_matches_the_eager_attention() -> None:
     assert traced.dtype == eager.dtype == torch.bfloat16
     assert torch.allclose(traced.float(), eager.float(), atol=0.03, rtol=0.03)
     assert not torch.equal(traced, eager)  # the bf16 matmuls ran, not SDPA in fp32
-    assert torch.equal(attend_text(q, k, v), attend(q, k, v))  # eager code keeps SDPA
+    assert torch.equal(attend_text(q, k, v), attend(q, k, v))  # eager code keeps SDPA, in fp32
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(attend_text(q, k, v), eager)  # and under autocast (uncompiled training)
 
 
-def test_compiled_training_follows_the_eager_losses_and_the_bf16_vae_forward_rounds_differently() -> None:
-    budget = dict(TINY_BUDGET, dit_shape="micro", vae_width=16)
-    eager = dataclasses.replace(WorldTrainConfig(seed=2, bf16_autocast=True), **budget)
-    fast = dataclasses.replace(eager, compile_training=True, vae_bf16_forward=True)
-    (vae, losses_eager), (_, losses_fast) = (train_vae(c, progress=False) for c in (eager, fast))
-    assert losses_fast != losses_eager  # the forward ran in bf16
-    assert np.allclose(losses_fast, losses_eager, rtol=0.02)
-    dit_eager, dit_fast = ([r["loss"] for r in train_dit(c, vae, progress=False)[2]] for c in (eager, fast))
-    assert len(dit_fast) == eager.dit_steps and np.isfinite(dit_fast).all()
-    assert np.allclose(dit_fast, dit_eager, rtol=0.05)
+def test_the_bf16_vae_forward_rounds_differently_and_trains_alike() -> None:
+    eager = dataclasses.replace(WorldTrainConfig(seed=2, bf16_autocast=True), **TINY_BUDGET, vae_width=16)
+    (_, losses_eager), (_, losses_bf16) = (train_vae(c, progress=False)
+                                           for c in (eager, dataclasses.replace(eager, vae_bf16_forward=True)))
+    assert losses_bf16 != losses_eager  # the forward ran in bf16
+    assert np.allclose(losses_bf16, losses_eager, rtol=0.02)
+
+
+@pytest.mark.skipif(not can_compile(torch.device("cpu")), reason="torch.compile needs a C++ compiler on a CPU")
+def test_compiled_training_follows_the_eager_losses() -> None:
+    eager = dataclasses.replace(WorldTrainConfig(seed=2, bf16_autocast=True), **TINY_BUDGET, dit_shape="micro",
+                                vae_width=16)
+    compiled = dataclasses.replace(eager, compile_training=True)
+    vae, _ = train_vae(eager, progress=False)
+    _, losses_compiled = train_vae(compiled, progress=False)
+    dit_eager, dit_compiled = ([r["loss"] for r in train_dit(c, vae, progress=False)[2]] for c in (eager, compiled))
+    assert len(dit_compiled) == eager.dit_steps and np.isfinite(losses_compiled).all()
+    assert dit_compiled != dit_eager  # the compiled step ran: it rounds differently
+    assert np.allclose(dit_compiled, dit_eager, rtol=0.05)
 
 
 def test_compile_training_without_a_cxx_compiler_trains_eagerly_and_says_so(
@@ -434,11 +455,12 @@ def test_compile_training_without_a_cxx_compiler_trains_eagerly_and_says_so(
 
     module = torch.nn.Linear(2, 2)
     assert _compiled(WorldTrainConfig(compile_training=False), module, torch.device("cpu")) is module  # not asked for
-    monkeypatch.setenv("PATH", "")
-    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setenv("CXX", "no-such-cxx-compiler")
     with caplog.at_level("WARNING"):
         assert _compiled(WorldTrainConfig(compile_training=True), module, torch.device("cpu")) is module
-    assert "no C++ compiler" in caplog.text
+        # and the report records what ran
+        assert WorldTrainConfig(compile_training=True).resolved().compile_training is False
+    assert "no C++ compiler 'no-such-cxx-compiler'" in caplog.text
 
 
 def test_a_report_recorded_before_a_field_existed_reads_as_that_field_off() -> None:

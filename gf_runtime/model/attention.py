@@ -43,8 +43,8 @@ def attend_text(q_bshd: torch.Tensor, k_blhd: torch.Tensor, v_blhd: torch.Tensor
 
     ``attend``, except for a CPU training step under bf16 autocast that torch.compile traces: there the scores and
     the weighted sum are two bf16 matmuls around an fp32 softmax, which inductor fuses with the casts around them,
-    while the fp32 SDPA kernel stays opaque to it (the compiled tiny DiT's step 14% faster; BENCHMARKS.md). Eager
-    code (inference, export, uncompiled training) keeps ``attend``.
+    while the fp32 SDPA kernel stays opaque to it (a compiled step of the tiny DiT: 511 ms against 587; BENCHMARKS.md).
+    Eager code (inference, export, uncompiled training) keeps ``attend``.
     """
     if not (q_bshd.device.type == "cpu" and torch.is_autocast_enabled("cpu") and torch.compiler.is_compiling()):
         return attend(q_bshd, k_blhd, v_blhd)

@@ -111,12 +111,13 @@ class WorldTrainConfig:
     # where bf16 is emulated (AVX2; BENCHMARKS.md). None: on exactly where the CPU computes bf16 natively.
     bf16_autocast: bool | None = None
     # The VAE's encoder and decoder forward under that same bf16 autocast (loss, backward and AdamW stay fp32):
-    # 1.5x the VAE's steps per second on an AVX512-BF16 CPU, the same loss curve to the third decimal
+    # 1.44x the VAE's steps per second on an AVX512-BF16 CPU (its data's drawing counted), the same loss curve to the third decimal
     # (docs/experiments/2026-12-06-training-speed). Autocasting the loss and backward too does not train (BENCHMARKS.md).
     vae_bf16_forward: bool = False
     # torch.compile the VAE's encoder/decoder and the DiT's forward for training (their backward with them): on a
     # 2-core AVX512-BF16 CPU a DiT step of batch 16 takes 0.54 s with it against 0.62 s (BENCHMARKS.md). Where no C++
-    # compiler is found it trains eagerly, with a warning. About a minute of compiling; rounds differently from eager.
+    # compiler is found it trains eagerly, with a warning, and records the field off. About a minute of compiling;
+    # rounds differently from eager.
     compile_training: bool = False
 
     def __post_init__(self) -> None:
@@ -146,8 +147,10 @@ class WorldTrainConfig:
         return cpu_computes_bf16_natively()
 
     def resolved(self, device: torch.device = torch.device("cpu")) -> "WorldTrainConfig":
-        """This config with the machine-dependent choices made (what a training report records)."""
-        return dataclasses.replace(self, bf16_autocast=self.bf16_on(device))
+        """This config with the machine-dependent choices made (what a training report records): bf16 or not, and
+        compiling only where torch.compile can build its kernels."""
+        return dataclasses.replace(self, bf16_autocast=self.bf16_on(device),
+                                   compile_training=self.compile_training and can_compile(device))
 
     def spec(self) -> PipelineSpec:
         return PipelineSpec(
@@ -451,14 +454,22 @@ def _autocast(config: WorldTrainConfig, device: torch.device) -> torch.autocast:
 Module = TypeVar("Module", bound=Callable)
 
 
+def can_compile(device: torch.device) -> bool:
+    """Whether torch.compile can build kernels for ``device``: on a CPU inductor compiles C++ with ``$CXX`` (g++ if
+    unset), so that compiler must be on the PATH. Says why not, once per call, where it cannot."""
+    if device.type != "cpu":
+        return True
+    compiler = os.environ.get("CXX", "g++")
+    if shutil.which(compiler):
+        return True
+    logger.warning("compile_training: no C++ compiler %r for torch.compile's CPU kernels (install g++ or set CXX); "
+                   "training eagerly, which takes longer and rounds differently", compiler)
+    return False
+
+
 def _compiled(config: WorldTrainConfig, module: Module, device: torch.device) -> Module:
-    """``module`` through torch.compile where the recipe asks for it and a C++ compiler is at hand (inductor builds
-    the CPU kernels with one), else ``module`` itself."""
-    if not config.compile_training:
-        return module
-    if device.type == "cpu" and not any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "c++", "clang++")):
-        logger.warning("compile_training: no C++ compiler (g++, c++ or clang++; or set CXX) for torch.compile's CPU "
-                       "kernels; training eagerly, which takes longer and rounds differently")
+    """``module`` through torch.compile where the recipe asks for it and it can build kernels here, else ``module``."""
+    if not (config.compile_training and can_compile(device)):
         return module
     return torch.compile(module)  # type: ignore[return-value]
 
