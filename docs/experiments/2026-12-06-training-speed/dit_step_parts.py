@@ -4,6 +4,7 @@ forward, the backward, and clipping + AdamW + EMA. Variants by environment varia
   PAD=1       prompts padded to the model's 16 text tokens (what train_dit does since 2026-12-06; the same arithmetic)
   COMPILE=1   the DiT's forward through torch.compile (under it the cross-attention takes attend_text's bf16 matmuls)
   ALL_MATMUL=1  the block-causal self-attention as bf16 matmuls too, instead of fp32 SDPA
+  BF16_SDPA=1   every attention as SDPA on bf16 inputs, instead of fp32 SDPA
 Run from the repository root:  PAD=1 COMPILE=1 .venv/bin/python docs/experiments/2026-12-06-training-speed/dit_step_parts.py 40
 """
 import os
@@ -30,8 +31,18 @@ def matmul_attend(q_bshd, k_bshd, v_bshd, mask_qk=None):
     return torch.matmul(scores.softmax(-1).to(dtype), v).transpose(1, 2)
 
 
+def bf16_sdpa_attend(q_bshd, k_bshd, v_bshd, mask_qk=None):
+    dtype = torch.get_autocast_dtype("cpu")
+    with torch.autocast("cpu", enabled=False):
+        out_bhsd = torch.nn.functional.scaled_dot_product_attention(
+            *(t.transpose(1, 2).to(dtype) for t in (q_bshd, k_bshd, v_bshd)), attn_mask=mask_qk)
+    return out_bhsd.transpose(1, 2)
+
+
 if os.environ.get("ALL_MATMUL"):
     attention.attend = matmul_attend
+if os.environ.get("BF16_SDPA"):
+    attention.attend = bf16_sdpa_attend
 torch.set_num_threads(2)
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 config = WorldTrainConfig(bf16_autocast=True, dit_batch=16)
