@@ -3,7 +3,7 @@ timed by part over N steps after three warm-up ones: drawing the batch, the VAE'
 forward, the backward, and clipping + AdamW + EMA. Variants by environment variable:
   PAD=1       prompts padded to the model's 16 text tokens (what train_dit does since 2026-12-06; the same arithmetic)
   COMPILE=1   the DiT's forward through torch.compile (under it the cross-attention takes attend_text's bf16 matmuls)
-  ALL_MATMUL=1  the block-causal self-attention as bf16 matmuls too, instead of fp32 SDPA
+  (every attention as bf16 matmuls: dit_step_variants.py's `allman`)
   BF16_SDPA=1   every attention as SDPA on bf16 inputs, instead of fp32 SDPA
 Run from the repository root:  PAD=1 COMPILE=1 .venv/bin/python docs/experiments/2026-12-06-training-speed/dit_step_parts.py 40
 """
@@ -22,15 +22,6 @@ from gf_runtime.world.train import WorldTrainConfig, _autocast, _draw_dit_batch,
 from gf_runtime.world.vae import TinyVae
 
 
-def matmul_attend(q_bshd, k_bshd, v_bshd, mask_qk=None):
-    dtype = torch.get_autocast_dtype("cpu")
-    q, k, v = (t.transpose(1, 2).to(dtype) for t in (q_bshd, k_bshd, v_bshd))
-    scores = torch.matmul(q, k.transpose(-1, -2)).float() * q.shape[-1] ** -0.5
-    if mask_qk is not None:
-        scores = scores.masked_fill(~mask_qk, float("-inf"))
-    return torch.matmul(scores.softmax(-1).to(dtype), v).transpose(1, 2)
-
-
 def bf16_sdpa_attend(q_bshd, k_bshd, v_bshd, mask_qk=None):
     dtype = torch.get_autocast_dtype("cpu")
     with torch.autocast("cpu", enabled=False):
@@ -39,8 +30,6 @@ def bf16_sdpa_attend(q_bshd, k_bshd, v_bshd, mask_qk=None):
     return out_bhsd.transpose(1, 2)
 
 
-if os.environ.get("ALL_MATMUL"):
-    attention.attend = matmul_attend
 if os.environ.get("BF16_SDPA"):
     attention.attend = bf16_sdpa_attend
 torch.set_num_threads(2)
