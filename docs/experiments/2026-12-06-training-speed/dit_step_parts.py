@@ -1,10 +1,11 @@
-"""One DiT training step of the shipped recipe (batch 16 x 12 frames, bf16 autocast, a fresh model, fresh batches),
+"""One DiT training step of the shipped recipe (batch 16 x 12 frames, bf16 autocast unless FP32=1, a fresh model, fresh batches),
 timed by part over N steps after three warm-up ones: drawing the batch, the VAE's encoding, the prompt lookup, the
 forward, the backward, and clipping + AdamW + EMA. Variants by environment variable:
   PAD=1       prompts padded to the model's 16 text tokens (what train_dit does since 2026-12-06; the same arithmetic)
   COMPILE=1   the DiT's forward through torch.compile (under it the cross-attention takes attend_text's bf16 matmuls)
   (every attention as bf16 matmuls: dit_step_variants.py's `allman`)
   BF16_SDPA=1   every attention as SDPA on bf16 inputs, instead of fp32 SDPA
+  FP32=1      no autocast: the whole step in fp32 (what `gf train world` runs on a CPU without native bf16)
 Run from the repository root:  PAD=1 COMPILE=1 .venv/bin/python docs/experiments/2026-12-06-training-speed/dit_step_parts.py 40
 """
 import os
@@ -34,7 +35,7 @@ if os.environ.get("BF16_SDPA"):
     attention.attend = bf16_sdpa_attend
 torch.set_num_threads(2)
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 30
-config = WorldTrainConfig(bf16_autocast=True, dit_batch=16)
+config = WorldTrainConfig(bf16_autocast=not os.environ.get("FP32"), dit_batch=16)
 spec = config.spec()
 cpu = torch.device("cpu")
 vae = TinyVae(latent_channels=config.model_config.in_channels, width=config.vae_width).eval().requires_grad_(False)
