@@ -2,7 +2,7 @@
 timed by part over N steps after three warm-up ones: drawing the batch, the VAE's encoding, the prompt lookup, the
 forward, the backward, and clipping + AdamW + EMA. Variants by environment variable:
   PAD=1       prompts padded to the model's 16 text tokens (what train_dit does since 2026-12-06; the same arithmetic)
-  COMPILE=1   the DiT's forward through torch.compile (under it the cross-attention takes attend_text's bf16 matmuls)
+  COMPILE=1   the DiT's forward through torch.compile (under it and autocast the cross-attention takes attend_text's bf16 matmuls)
   (every attention as bf16 matmuls: dit_step_variants.py's `allman`)
   BF16_SDPA=1   every attention as SDPA on bf16 inputs, instead of fp32 SDPA
   FP32=1      no autocast: the whole step in fp32 (what `gf train world` runs on a CPU without native bf16)
