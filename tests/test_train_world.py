@@ -23,8 +23,10 @@ from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.train import (
     WORLD_RECIPES,
     WorldTrainConfig,
+    _batch_uses,
     _batches,
     _draw_dit_batch,
+    _retimed,
     _context_only_in_last_chunk,
     _context_only_where_drifted,
     _prompt_batch,
@@ -268,7 +270,7 @@ def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_ship
     from gf_runtime.cli import main
 
     assert main(["train", "world", "--recipe", "nope", "--out", str(tmp_path)]) == 2
-    assert ("unknown recipe 'nope'; choose one of default, hour-2026-12-06, default-2026-11-25, large"
+    assert ("unknown recipe 'nope'; choose one of default, hour-2026-12-06, reuse-2026-12-06, default-2026-11-25, large"
             in capsys.readouterr().err)
     assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
     assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
@@ -471,3 +473,35 @@ def test_a_report_recorded_before_a_field_existed_reads_as_that_field_off() -> N
         del recorded[name]
     recorded["own_context_start_steps"] = list(recorded["own_context_start_steps"])  # as JSON gives it back
     assert config_fields(recorded) == dataclasses.asdict(WorldTrainConfig(vae_bf16_forward=False, compile_training=False))
+
+
+def test_a_retimed_batch_keeps_its_clips_and_draws_new_timesteps_by_the_same_rules() -> None:
+    config = dataclasses.replace(WorldTrainConfig(anchor_layout_prob=1.0, drifted_context_prob=0.5), dit_batch=12)
+    sampler = config.spec().sampler
+    batch = _draw_dit_batch(np.random.default_rng(4), config, sampler, vae_scale=8)
+    assert any(batch.drifted_b) and not all(batch.drifted_b)
+    rng = np.random.default_rng(0)
+    uses = list(_batch_uses(iter([batch]), 3, functools.partial(_retimed, rng=rng, config=config, sampler=sampler)))
+    assert [fresh for _, fresh in uses] == [True, False, False] and uses[0][0] is batch
+    for again, _ in uses[1:]:
+        assert torch.equal(again.frames_bfhw3, batch.frames_bfhw3) and again.chunk_prompts == batch.chunk_prompts
+        assert torch.equal(again.positions_f, batch.positions_f) and torch.equal(again.subject_bfhw, batch.subject_bfhw)
+        assert not torch.equal(again.t_bn, batch.t_bn)
+        assert ((again.t_bn > 0).sum(dim=1) >= 1).all()  # every clip trains at least one chunk
+        for row, drifted in zip(again.t_bn, again.drifted_b):
+            if drifted:  # only the last chunk of a drifted-context clip is trained, as when it was drawn
+                assert (row[:-1] == 0).all() and row[-1] > 0
+    assert not torch.equal(uses[1][0].t_bn, uses[2][0].t_bn)
+
+
+def test_dit_batch_uses_trains_each_drawn_batch_for_that_many_steps() -> None:
+    base = dataclasses.replace(WorldTrainConfig(seed=1, bf16_autocast=False), **TINY_BUDGET, dit_shape="micro",
+                               vae_width=16)
+    vae, _ = train_vae(base, progress=False)
+    once, twice = ([r["loss"] for r in train_dit(c, vae, progress=False)[2]]
+                   for c in (base, dataclasses.replace(base, dit_batch_uses=2)))
+    assert len(twice) == 3  # the step count is the recipe's whatever the reuse
+    assert twice[0] == once[0]  # the first use is the batch as drawn, with its own timesteps and noise
+    assert twice[1] != once[1]  # the second step retrains those clips instead of drawing new ones
+    with pytest.raises(ValueError, match="dit_batch_uses=0"):
+        WorldTrainConfig(dit_batch_uses=0)
