@@ -217,6 +217,8 @@ def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call
     assert "WORLD_RECIPES['large']" in _reproduce_command({**large, "switch_prob": 0.2})
     previous = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["default-2026-11-25"], seed=0, bf16_autocast=True))
     assert _reproduce_command(previous) == "`gf train world --recipe default-2026-11-25 --seed 0 --precision bf16`"
+    reuse = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["reuse-2026-12-06"], seed=0, bf16_autocast=True))
+    assert _reproduce_command(reuse) == "`gf train world --recipe reuse-2026-12-06 --seed 0 --precision bf16`"
     from_json = json.loads(json.dumps(dataclasses.asdict(WorldTrainConfig(seed=4, bf16_autocast=False))))
     assert _reproduce_command(from_json) == "`gf train world --seed 4 --precision fp32`"
 
