@@ -1,11 +1,14 @@
 """Seconds a DiT step of the shipped recipe takes in `train_world` with the two speed fields on (the VAE's forward in
-bf16, both stages compiled) and each drawn batch used USES times (`dit_batch_uses`): 150 VAE and 150 DiT steps from
-a fresh model, the mean over DiT steps 50-150 (compiling and warm-up left out), and the final logged loss.
+bf16, both stages compiled) and each drawn batch used USES times (`dit_batch_uses`): 150 VAE and STEPS DiT steps
+(default 350) from a fresh model, the mean over DiT steps 50-STEPS (compiling and warm-up left out), and the final
+logged loss.
 
-Run from the repository root, one setting a run (the compile cache of the first run serves the later ones):
-  python docs/experiments/2026-12-06-batch-reuse/step_time.py USES OUT_DIR
+EAGER=1 leaves torch.compile off. Run from the repository root, one setting a run (the compile cache of the first
+run serves the later ones):
+  python docs/experiments/2026-12-06-batch-reuse/step_time.py USES OUT_DIR [STEPS]
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,10 +17,11 @@ import torch
 from gf_runtime.world.train import WorldTrainConfig, train_world
 
 uses, out = int(sys.argv[1]), Path(sys.argv[2])
+steps = int(sys.argv[3]) if len(sys.argv) > 3 else 350
 torch.set_num_threads(2)
-config = WorldTrainConfig(seed=0, bf16_autocast=True, vae_bf16_forward=True, compile_training=True, vae_steps=150,
-                          dit_steps=150, dit_batch_uses=uses, log_every=25)
+config = WorldTrainConfig(seed=0, bf16_autocast=True, vae_bf16_forward=True, compile_training=not os.environ.get("EAGER"),
+                          vae_steps=150, dit_steps=steps, dit_batch_uses=uses, log_every=25)
 report = train_world(config, out, progress=False)
 seconds_at = {r["step"]: r["seconds"] for r in json.loads((out / "train_log.json").read_text())["dit"]}
-print(f"dit_batch_uses={uses}: DiT {(seconds_at[150] - seconds_at[50]) / 100:.3f} s a step over steps 50-150; "
+print(f"dit_batch_uses={uses}: DiT {(seconds_at[steps] - seconds_at[50]) / (steps - 50):.3f} s a step over steps 50-{steps}; "
       f"VAE stage {report['vae_seconds']} s for 150 steps (compiling included); final loss {report['final_dit_loss']:.4f}")
