@@ -151,7 +151,7 @@ def test_drifted_context_clips_train_only_their_last_chunk() -> None:
     clips = [sample_clip(rng, 12, 3, anchor_layout=True, drifted_context=bool(i % 2)) for i in range(6)]
     t_bn = np.full((6, 4), 500.0)
     t_bn[:, -1] = 0.0  # a sampler draw that left the last chunk clean
-    out = _context_only_where_drifted(t_bn, clips, rng, config.spec().sampler)
+    out = _context_only_where_drifted(t_bn, [c.drifted_context for c in clips], rng, config.spec().sampler)
     for clip, row, before in zip(clips, out, t_bn):
         if clip.drifted_context:
             assert (row[:-1] == 0).all() and row[-1] > 0

@@ -22,7 +22,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -353,15 +353,12 @@ def _sample_timesteps(
 
 
 def _context_only_where_drifted(
-    t_bn: np.ndarray, clips: list[ClipSample], rng: np.random.Generator, sampler: SamplerConfig
+    t_bn: np.ndarray, drifted_b: Sequence[bool], rng: np.random.Generator, sampler: SamplerConfig
 ) -> np.ndarray:
     """In drifted-context clips every chunk but the last is clean context and the last one is noisy (the target)."""
     t_bn = t_bn.copy()
-    for b, clip in enumerate(clips):
-        if clip.drifted_context:
-            t_bn[b, :-1] = 0.0
-            if t_bn[b, -1] <= 0.0:
-                t_bn[b, -1] = sampler.timesteps[int(rng.integers(len(sampler.timesteps)))]
+    rows = np.flatnonzero(np.asarray(drifted_b, dtype=bool))
+    t_bn[rows] = _context_only_in_last_chunk(t_bn[rows], rng, sampler)
     return t_bn
 
 
@@ -388,10 +385,8 @@ class DitBatch:
 
 def _retimed(batch: DitBatch, rng: np.random.Generator, config: WorldTrainConfig, sampler: SamplerConfig) -> DitBatch:
     """The same clips with new timesteps, drawn from ``rng`` by the rules ``_draw_dit_batch`` follows."""
-    batch_size, n_chunks = batch.t_bn.shape
-    t_bn = _sample_timesteps(rng, config, sampler, batch_size, n_chunks)
-    drifted = [b for b, d in enumerate(batch.drifted_b) if d]
-    t_bn[drifted] = _context_only_in_last_chunk(t_bn[drifted], rng, sampler)
+    t_bn = _context_only_where_drifted(_sample_timesteps(rng, config, sampler, *batch.t_bn.shape), batch.drifted_b,
+                                       rng, sampler)
     return dataclasses.replace(batch, t_bn=torch.from_numpy(t_bn).float())
 
 
@@ -421,7 +416,7 @@ def _draw_dit_batch(rng: np.random.Generator, config: WorldTrainConfig, sampler:
     ]
     t_bn = _context_only_where_drifted(
         _sample_timesteps(rng, config, sampler, config.dit_batch, len(positions) // config.chunk_frames),
-        clips, rng, sampler,
+        [c.drifted_context for c in clips], rng, sampler,
     )
     subject_size = FRAME_SIZE * SUBJECT_SIZE_FRACTION
     return DitBatch(
