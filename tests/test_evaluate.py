@@ -14,8 +14,9 @@ from gf_runtime.config import PipelineSpec
 from gf_runtime.engine.events import load_schedule, parse_schedule
 from gf_runtime.engine.stream import opening_prompt
 from gf_runtime.world.classifier import load_classifier
-from gf_runtime.world.evaluate import moving_average, chunk_motion, render_truth, schedule_targets, score_stream, stream_chunks
-from gf_runtime.world.prompt import parse_prompt
+from gf_runtime.world.evaluate import (UNCOUNTABLE_SUBJECTS, chunk_motion, count_subjects, extra_subject_share, moving_average,
+                                      render_truth, schedule_targets, score_stream, stream_chunks)
+from gf_runtime.world.prompt import BIOMES, COLORS, SHAPES, WorldPrompt, parse_prompt
 from gf_runtime.world.render import WorldSim
 
 SCHEDULE = parse_schedule(
@@ -52,6 +53,52 @@ def test_the_renderer_itself_scores_perfectly() -> None:
     assert result.drift == pytest.approx(0.0, abs=1e-6)
     assert result.switch_response_chunks == 0.0
     assert result.switch_smoothness < 20
+    assert result.extra_subject == 0.0
+
+
+def _world(biome: str, night: bool, color: str, shape: str, seed: int) -> WorldSim:
+    return WorldSim(WorldPrompt(biome=biome, night=night, color=color, shape=shape, motion="still", pan="left"), seed=seed)
+
+
+def _countable() -> list[tuple[str, bool, str, str]]:
+    return [(b, n, c, s) for b in BIOMES for n in (False, True) for c in COLORS for s in SHAPES
+            if (b, c) not in UNCOUNTABLE_SUBJECTS]
+
+
+def test_one_subject_is_counted_once_anywhere_in_the_frame() -> None:
+    wrong = []
+    for k, (biome, night, color, shape) in enumerate(_countable()):
+        sim = _world(biome, night, color, shape, seed=k)
+        for x in (0.0, 8.0, 32.0, 60.0):  # 0 and 60: the subject wraps around the frame's edge
+            sim.state.x = x
+            if count_subjects(sim.render(), color, night) != 1:
+                wrong.append((biome, night, color, shape, x))
+    assert not wrong, wrong
+
+
+def test_a_second_subject_is_counted() -> None:
+    missed = []
+    for k, (biome, night, color, shape) in enumerate(_countable()):
+        sim = _world(biome, night, color, shape, seed=k)
+        sim.state.x = 16.0
+        one = sim.render()
+        sim.state.x = 46.0
+        two = np.concatenate([one[:, :32], sim.render()[:, 32:]], axis=1)  # the same background, both subjects
+        if count_subjects(two, color, night) != 2:
+            missed.append((biome, night, color, shape))
+    assert not missed, missed
+
+
+def test_extra_subject_share_counts_frames_and_skips_uncountable_ones() -> None:
+    sim = _world("grassland", False, "red", "ball", seed=0)
+    sim.state.x = 16.0
+    one = sim.render()
+    sim.state.x = 46.0
+    two = np.concatenate([one[:, :32], sim.render()[:, 32:]], axis=1)
+    red_ball = WorldPrompt(biome="grassland", night=False, color="red", shape="ball")
+    assert extra_subject_share(np.stack([one, two, two, one]), [red_ball] * 4) == 0.5
+    in_lava = WorldPrompt(biome="lava", night=False, color="red", shape="ball")
+    assert extra_subject_share(np.stack([two, one]), [in_lava, red_ball]) == 0.0  # the lava frame is left out
 
 
 @pytest.mark.parametrize(

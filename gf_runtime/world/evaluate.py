@@ -11,7 +11,10 @@ subject position) and compared with what the active prompt asks for (named attri
   ||(f(gen_late) − f(true_late)) − (f(gen_early) − f(true_early))||, with f = per-channel mean and std and edge
   energy, and "true" the renderer playing the same schedule;
 - switch response: chunks after a switch until the classifier follows the new prompt (0 = the next chunk);
-- switch smoothness: the largest frame-to-frame change around a switch over the stream's median change.
+- switch smoothness: the largest frame-to-frame change around a switch over the stream's median change;
+- extra subject: the share of frames that show more than one subject of the prompted colour (the world has one;
+  the classifier reads one shape per frame and cannot see a second). Counted from the frame's pixels, not by the
+  classifier; frames of a red subject in lava, whose flows are drawn in that red, are not counted.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from gf_runtime.engine.session import Chunk
 from gf_runtime.engine.stream import opening_prompt, run_stream
 from gf_runtime.world.classifier import FrameClassifier, FramePredictions
 from gf_runtime.world.prompt import BIOMES, COLORS, SHAPES, WorldPrompt, parse_prompt
-from gf_runtime.world.render import WorldSim, ground_line_y
+from gf_runtime.world.render import SUBJECT_RGB, SUBJECT_NIGHT_SCALE, WorldSim, ground_line_y
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,10 @@ MOTION_DX_THRESHOLD = 0.5  # pixels per frame
 BOUNCE_Y_STD = 2.0  # pixels
 LANDED_DY = 0.5  # pixels: a last step this small after a drop means the subject has landed, not bounced
 BOUNCE_LIFT = 3.0  # pixels above the ground line: only a bouncing subject leaves the ground
+SUBJECT_COLOR_TOLERANCE = 60.0  # RGB distance from the subject's rendered colour within which a pixel is subject
+SUBJECT_MIN_PIXELS = 2  # subject pixels a column needs to belong to a subject
+SUBJECT_MIN_COLUMNS = 4  # a run of subject columns narrower than this is a speck, not a subject
+UNCOUNTABLE_SUBJECTS = frozenset({("lava", "red")})  # (biome, colour): the biome is drawn in the subject's colour
 
 EVAL_POLICIES: dict[str, dict[str, object]] = {
     "self_forcing": {"policy": "self_forcing"},
@@ -75,6 +82,7 @@ class PolicyResult:
     switch_smoothness: float
     biome_early: float
     biome_late: float
+    extra_subject: float
     per_chunk_consistency: list[float] = field(default_factory=list)
     per_chunk_identity: list[float] = field(default_factory=list)
     per_chunk_change: list[float] = field(default_factory=list)
@@ -129,6 +137,28 @@ def frame_statistics(frames: np.ndarray) -> np.ndarray:
     grey = x.mean(axis=-1)
     edges = np.abs(np.diff(grey, axis=1)).mean() + np.abs(np.diff(grey, axis=2)).mean()
     return np.concatenate([x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2)), [edges]])
+
+
+def count_subjects(frame_hw3: np.ndarray, color: str, night: bool) -> int:
+    """How many subjects of ``color`` a frame shows: runs of columns holding that colour, read around the frame's
+    edge (a subject that wraps from the right edge to the left counts once)."""
+    rgb = np.array(SUBJECT_RGB[color], np.float32) * (SUBJECT_NIGHT_SCALE if night else 1.0)
+    near = np.linalg.norm(frame_hw3.astype(np.float32) - rgb, axis=-1) < SUBJECT_COLOR_TOLERANCE  # (H, W)
+    columns = near.sum(axis=0) >= SUBJECT_MIN_PIXELS  # (W,)
+    if columns.all():
+        return 1
+    columns = np.roll(columns, -int(np.flatnonzero(~columns)[0]))  # start on an empty column
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], columns.astype(np.int8), [0]])))
+    widths = edges[1::2] - edges[0::2]
+    return int(np.sum(widths >= SUBJECT_MIN_COLUMNS))
+
+
+def extra_subject_share(frames: np.ndarray, prompts: Sequence[WorldPrompt]) -> float:
+    """The share of frames (N, H, W, 3), each with its active prompt, that show two or more subjects of the prompted
+    colour; frames whose subject cannot be told from their biome are left out (0.0 when none is left)."""
+    counts = [count_subjects(frame, str(p.color), bool(p.night)) for frame, p in zip(frames, prompts)
+              if (p.biome, p.color) not in UNCOUNTABLE_SUBJECTS]
+    return float(np.mean([n >= 2 for n in counts])) if counts else 0.0
 
 
 def chunk_motion(pred: FramePredictions, frames: slice) -> str:
@@ -220,6 +250,7 @@ def score_stream(
         switch_smoothness=float(np.mean(smoothness)) if smoothness else 0.0,
         biome_early=float(biome_ok[early].mean()),
         biome_late=float(biome_ok[late].mean()),
+        extra_subject=extra_subject_share(frames, frame_target),
         per_chunk_consistency=per_chunk(consistent),
         per_chunk_identity=per_chunk(identity_ok),
         per_chunk_change=chunk_change,
@@ -308,7 +339,7 @@ def markdown_table(report: dict[str, object]) -> str:
         ("consistency_early", "consistency early"), ("consistency_late", "consistency late"),
         ("consistency", "consistency"), ("identity", "identity"), ("drift", "drift ↓"),
         ("switch_response_chunks", "switch response (chunks) ↓"), ("switch_smoothness", "switch smoothness ↓"),
-        ("biome_early", "biome early"), ("biome_late", "biome late"),
+        ("biome_early", "biome early"), ("biome_late", "biome late"), ("extra_subject", "extra subject ↓"),
     ]
     lines = ["| policy | " + " | ".join(label for _, label in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, row in policies.items():

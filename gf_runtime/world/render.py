@@ -22,6 +22,7 @@ PAN_SPEED = 1.5  # pixels per frame
 BOUNCE_HEIGHT_FRACTION = 0.3
 BOUNCE_PHASE_STEP = 0.35  # radians per frame
 NIGHT_DIMMING = 0.35
+SUBJECT_NIGHT_SCALE = 0.8  # the subject is lit a little at night, the background dimmed more
 
 SUBJECT_RGB = {
     "red": (225, 40, 40),
@@ -302,7 +303,7 @@ class WorldSim:
     def _draw_subject(self, img: np.ndarray, shape: str, color: str, night: bool, x: float, y: float) -> None:
         mask = self._masks[shape]
         size = self.subject_size
-        rgb = np.array(SUBJECT_RGB[color], np.float32) * (0.8 if night else 1.0)
+        rgb = np.array(SUBJECT_RGB[color], np.float32) * (SUBJECT_NIGHT_SCALE if night else 1.0)
         outline = np.zeros_like(mask)
         outline[1:] |= mask[:-1]
         outline[:-1] |= mask[1:]
