@@ -71,7 +71,7 @@ def test_one_subject_is_counted_once_anywhere_in_the_frame() -> None:
         sim = _world(biome, night, color, shape, seed=k)
         for x in (0.0, 8.0, 32.0, 60.0):  # 0 and 60: the subject wraps around the frame's edge
             sim.state.x = x
-            if count_subjects(sim.render(), color, night) != 1:
+            if count_subjects(sim.render(), color, night, biome) != 1:
                 wrong.append((biome, night, color, shape, x))
     assert not wrong, wrong
 
@@ -84,7 +84,7 @@ def test_a_second_subject_is_counted() -> None:
         one = sim.render()
         sim.state.x = 46.0
         two = np.concatenate([one[:, :32], sim.render()[:, 32:]], axis=1)  # the same background, both subjects
-        if count_subjects(two, color, night) != 2:
+        if count_subjects(two, color, night, biome) != 2:
             missed.append((biome, night, color, shape))
     assert not missed, missed
 

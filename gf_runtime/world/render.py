@@ -22,6 +22,8 @@ PAN_SPEED = 1.5  # pixels per frame
 BOUNCE_HEIGHT_FRACTION = 0.3
 BOUNCE_PHASE_STEP = 0.35  # radians per frame
 NIGHT_DIMMING = 0.35
+NIGHT_TINT_RGB = (0, 0, 25)  # added to the dimmed background at night
+SKY_GRADIENT_DROP = 0.25  # the sky darkens by this share from the top of the frame to the horizon
 SUBJECT_NIGHT_SCALE = 0.8  # the subject is lit a little at night, the background dimmed more
 
 SUBJECT_RGB = {
@@ -217,7 +219,7 @@ class WorldSim:
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         sky = np.array(SKY_RGB[biome], np.float32)
         ground = np.array(GROUND_RGB[biome], np.float32)
-        sky_gradient = 1.0 - 0.25 * (yy[:horizon] / horizon)
+        sky_gradient = 1.0 - SKY_GRADIENT_DROP * (yy[:horizon] / horizon)
         img[:horizon] = sky * sky_gradient[..., None]
         img[horizon:] = ground
         period = 2 * np.pi / w
@@ -259,7 +261,7 @@ class WorldSim:
         if night:
             lit = (img[..., 0] > 240) & (img[..., 1] > 200) & (img[..., 2] < 130)  # keep windows / lava bright
             glow = img[horizon:, :, 0] > 240
-            dim = img * NIGHT_DIMMING + np.array((0, 0, 25), np.float32)
+            dim = img * NIGHT_DIMMING + np.array(NIGHT_TINT_RGB, np.float32)
             if biome in ("city",):
                 dim[lit] = img[lit]
             if biome == "lava":
