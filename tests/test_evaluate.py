@@ -60,6 +60,14 @@ def _world(biome: str, night: bool, color: str, shape: str, seed: int) -> WorldS
     return WorldSim(WorldPrompt(biome=biome, night=night, color=color, shape=shape, motion="still", pan="left"), seed=seed)
 
 
+def _one_and_two_subjects(sim: WorldSim) -> tuple[np.ndarray, np.ndarray]:
+    """A frame with the subject at x = 16, and the same frame with a second one at x = 46 (the same background)."""
+    sim.state.x = 16.0
+    one = sim.render()
+    sim.state.x = 46.0
+    return one, np.concatenate([one[:, :32], sim.render()[:, 32:]], axis=1)
+
+
 def _countable() -> list[tuple[str, bool, str, str]]:
     return [(b, n, c, s) for b in BIOMES for n in (False, True) for c in COLORS for s in SHAPES
             if (b, c) not in UNCOUNTABLE_SUBJECTS]
@@ -79,22 +87,14 @@ def test_one_subject_is_counted_once_anywhere_in_the_frame() -> None:
 def test_a_second_subject_is_counted() -> None:
     missed = []
     for k, (biome, night, color, shape) in enumerate(_countable()):
-        sim = _world(biome, night, color, shape, seed=k)
-        sim.state.x = 16.0
-        one = sim.render()
-        sim.state.x = 46.0
-        two = np.concatenate([one[:, :32], sim.render()[:, 32:]], axis=1)  # the same background, both subjects
+        _, two = _one_and_two_subjects(_world(biome, night, color, shape, seed=k))
         if count_subjects(two, color, night, biome) != 2:
             missed.append((biome, night, color, shape))
     assert not missed, missed
 
 
 def test_extra_subject_share_counts_frames_and_skips_uncountable_ones() -> None:
-    sim = _world("grassland", False, "red", "ball", seed=0)
-    sim.state.x = 16.0
-    one = sim.render()
-    sim.state.x = 46.0
-    two = np.concatenate([one[:, :32], sim.render()[:, 32:]], axis=1)
+    one, two = _one_and_two_subjects(_world("grassland", False, "red", "ball", seed=0))
     red_ball = WorldPrompt(biome="grassland", night=False, color="red", shape="ball")
     assert extra_subject_share(np.stack([one, two, two, one]), [red_ball] * 4) == 0.5
     in_lava = WorldPrompt(biome="lava", night=False, color="red", shape="ball")

@@ -34,8 +34,8 @@ from gf_runtime.engine.session import Chunk
 from gf_runtime.engine.stream import opening_prompt, run_stream
 from gf_runtime.world.classifier import FrameClassifier, FramePredictions
 from gf_runtime.world.prompt import BIOMES, COLORS, SHAPES, WorldPrompt, parse_prompt
-from gf_runtime.world.render import (GROUND_RGB, NIGHT_DIMMING, NIGHT_TINT_RGB, SKY_GRADIENT_DROP, SKY_RGB, SUBJECT_NIGHT_SCALE,
-                                     SUBJECT_RGB, WorldSim, ground_line_y)
+from gf_runtime.world.render import (GROUND_RGB, SKY_GRADIENT_DROP, SKY_RGB, WorldSim, ground_line_y, night_dimmed,
+                                     subject_rgb)
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def _background_rgb(biome: str, night: bool) -> np.ndarray:
     """The biome's plain colours as the renderer paints them: the sky's top and bottom and the ground, (3, 3)."""
     sky = np.array(SKY_RGB[biome], np.float32)
     plain = np.stack([sky, sky * (1.0 - SKY_GRADIENT_DROP), np.array(GROUND_RGB[biome], np.float32)])
-    return plain * NIGHT_DIMMING + np.array(NIGHT_TINT_RGB, np.float32) if night else plain
+    return night_dimmed(plain) if night else plain
 
 
 def count_subjects(frame_hw3: np.ndarray, color: str, night: bool, biome: str) -> int:
@@ -152,8 +152,7 @@ def count_subjects(frame_hw3: np.ndarray, color: str, night: bool, biome: str) -
     edge (a subject that wraps from the right edge to the left counts once). A pixel holds the colour when it is
     within the tolerance of it and nearer to it than to the biome's sky and ground (a blurred blue ocean or green
     grassland is not a subject)."""
-    subject = np.array(SUBJECT_RGB[color], np.float32) * (SUBJECT_NIGHT_SCALE if night else 1.0)
-    palette = np.concatenate([subject[None], _background_rgb(biome, night)])  # (4, 3), the subject first
+    palette = np.concatenate([subject_rgb(color, night)[None], _background_rgb(biome, night)])  # (4, 3), the subject first
     distance = np.linalg.norm(frame_hw3.astype(np.float32)[:, :, None, :] - palette, axis=-1)  # (H, W, 4)
     near = (distance[..., 0] < SUBJECT_COLOR_TOLERANCE) & (distance.argmin(axis=-1) == 0)  # (H, W)
     columns = near.sum(axis=0) >= SUBJECT_MIN_PIXELS  # (W,)

@@ -50,6 +50,16 @@ GROUND_RGB = {
 }
 
 
+
+def subject_rgb(color: str, night: bool) -> np.ndarray:
+    """The subject's colour as the renderer paints it, (3,) float32."""
+    return np.array(SUBJECT_RGB[color], np.float32) * (SUBJECT_NIGHT_SCALE if night else 1.0)
+
+
+def night_dimmed(rgb: np.ndarray) -> np.ndarray:
+    """Background colours (..., 3) as night dims them (lit windows and lava glow are kept bright by the renderer)."""
+    return rgb * NIGHT_DIMMING + np.array(NIGHT_TINT_RGB, np.float32)
+
 @dataclass(frozen=True)
 class FrameLabel:
     """Ground truth of one frame."""
@@ -261,7 +271,7 @@ class WorldSim:
         if night:
             lit = (img[..., 0] > 240) & (img[..., 1] > 200) & (img[..., 2] < 130)  # keep windows / lava bright
             glow = img[horizon:, :, 0] > 240
-            dim = img * NIGHT_DIMMING + np.array(NIGHT_TINT_RGB, np.float32)
+            dim = night_dimmed(img)
             if biome in ("city",):
                 dim[lit] = img[lit]
             if biome == "lava":
@@ -305,7 +315,7 @@ class WorldSim:
     def _draw_subject(self, img: np.ndarray, shape: str, color: str, night: bool, x: float, y: float) -> None:
         mask = self._masks[shape]
         size = self.subject_size
-        rgb = np.array(SUBJECT_RGB[color], np.float32) * (SUBJECT_NIGHT_SCALE if night else 1.0)
+        rgb = subject_rgb(color, night)
         outline = np.zeros_like(mask)
         outline[1:] |= mask[:-1]
         outline[:-1] |= mask[1:]
