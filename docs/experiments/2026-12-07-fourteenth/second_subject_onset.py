@@ -38,4 +38,4 @@ for seed in seeds:
                 continue
             doubled = sum(count_subjects(f, str(p.color), bool(p.night), str(p.biome)) >= 2 for f in frames)
             digits += str(doubled)
-        print(f"seed {seed:2d} {policy:13s} {digits}", flush=True)
+        print(f"seed {seed:2d} {policy:24s} {digits}", flush=True)
