@@ -268,6 +268,32 @@ def score_stream(
     )
 
 
+def policy_stream(
+    pipe: Pipeline,
+    schedule: Sequence[ScheduledEvent],
+    name: str,
+    n_chunks: int,
+    seed: int = 0,
+    progress: bool = False,
+    variants: Mapping[str, Mapping[str, object]] = EVAL_POLICIES,
+    carry_over_prompts: bool = False,
+) -> np.ndarray:
+    """The frames (N, H, W, 3) uint8 that policy variant ``name`` (in ``variants``: a memory policy and its knobs)
+    generates over ``n_chunks`` chunks of ``schedule``."""
+    if name not in variants:
+        raise ValueError(f"unknown policy variant {name!r}; choose from {', '.join(variants)}")
+    knobs = dict(variants[name])
+    memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
+    kept: list[np.ndarray] = []
+
+    def keep(chunk: Chunk) -> None:
+        kept.append(chunk.frames)
+
+    run_stream(pipe, None, n_chunks, seed=seed, schedule=schedule, memory=memory, on_chunk=keep, progress=progress,
+               carry_over_prompts=carry_over_prompts)
+    return np.concatenate(kept)
+
+
 def evaluate_long(
     pipe: Pipeline,
     classifier: FrameClassifier,
@@ -286,18 +312,8 @@ def evaluate_long(
     truth = render_truth(schedule, n_chunks, chunk_frames, seed)
     results: dict[str, PolicyResult] = {}
     for name in policies:
-        if name not in variants:
-            raise ValueError(f"unknown policy variant {name!r}; choose from {', '.join(variants)}")
-        knobs = dict(variants[name])
-        memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
-        kept: list[np.ndarray] = []
-
-        def keep(chunk: Chunk) -> None:
-            kept.append(chunk.frames)
-
-        run_stream(pipe, None, n_chunks, seed=seed, schedule=schedule, memory=memory, on_chunk=keep, progress=progress,
-                   carry_over_prompts=carry_over_prompts)
-        frames = np.concatenate(kept)
+        frames = policy_stream(pipe, schedule, name, n_chunks, seed=seed, progress=progress, variants=variants,
+                               carry_over_prompts=carry_over_prompts)
         results[name] = score_stream(frames, classifier.predict(frames), targets, truth, horizon, chunk_frames)
     return {
         "horizon_frames": horizon,

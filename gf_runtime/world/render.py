@@ -50,7 +50,6 @@ GROUND_RGB = {
 }
 
 
-
 def subject_rgb(color: str, night: bool) -> np.ndarray:
     """The subject's colour as the renderer paints it, (3,) float32."""
     return np.array(SUBJECT_RGB[color], np.float32) * (SUBJECT_NIGHT_SCALE if night else 1.0)
@@ -59,6 +58,7 @@ def subject_rgb(color: str, night: bool) -> np.ndarray:
 def night_dimmed(rgb: np.ndarray) -> np.ndarray:
     """Background colours (..., 3) as night dims them (lit windows and lava glow are kept bright by the renderer)."""
     return rgb * NIGHT_DIMMING + np.array(NIGHT_TINT_RGB, np.float32)
+
 
 @dataclass(frozen=True)
 class FrameLabel:

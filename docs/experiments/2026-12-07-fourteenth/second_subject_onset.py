@@ -12,8 +12,7 @@ import numpy as np
 
 from gf_runtime import load_pipeline
 from gf_runtime.engine.events import load_schedule
-from gf_runtime.engine.stream import run_stream
-from gf_runtime.world.evaluate import EVAL_POLICIES, UNCOUNTABLE_SUBJECTS, count_subjects, schedule_targets, stream_chunks
+from gf_runtime.world.evaluate import UNCOUNTABLE_SUBJECTS, count_subjects, policy_stream, schedule_targets, stream_chunks
 
 model, seeds = sys.argv[1], [int(s) for s in sys.argv[2].split(",")]
 policies = sys.argv[3].split(",") if len(sys.argv) > 3 else ["grounded", "self_forcing"]
@@ -25,13 +24,9 @@ targets = schedule_targets(schedule, n_chunks)
 print(f"{n_chunks} chunks of {chunk_frames} frames; switches at chunks {targets.switch_chunks}")
 for seed in seeds:
     for policy in policies:
-        knobs = dict(EVAL_POLICIES[policy])
-        memory = pipe.memory_config(str(knobs.pop("policy")), **knobs)
-        kept: list[np.ndarray] = []
-        run_stream(pipe, None, n_chunks, seed=seed, schedule=schedule, memory=memory,
-                   on_chunk=lambda chunk: kept.append(chunk.frames), progress=False)
+        stream = policy_stream(pipe, schedule, policy, n_chunks, seed=seed)  # (N, H, W, 3)
         digits = ""
-        for chunk_index, frames in enumerate(kept):  # frames: (F, H, W, 3)
+        for chunk_index, frames in enumerate(np.split(stream, n_chunks)):  # frames: (F, H, W, 3)
             p = targets.prompts[chunk_index]
             if (p.biome, p.color) in UNCOUNTABLE_SUBJECTS:
                 digits += "-"
