@@ -136,12 +136,11 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     train = p.add_subparsers(dest="train", required=True)
     world = train.add_parser("world", help="train the embedded default world model (VAE, text encoder, DiT) on a CPU, "
                                            "or a larger variant on a GPU")
-    world.add_argument("--recipe", default="default", help="a named recipe: default (the shipped model, a CPU), "
-                                                           "default-2026-11-25 (the previous default, a CPU), "
-                                                           "hour-2026-12-06 (the default cut to fit an hour on a slow "
-                                                           "2-core CPU; lower quality), reuse-2026-12-06 (the default's "
-                                                           "steps, each drawn batch trained twice; faster) or large (a 5x "
-                                                           "larger DiT, for a GPU)")
+    world.add_argument("--recipe", default="default",
+                       help="a named recipe: default (the shipped model, within the hour on a slow 2-core CPU), "
+                            "default-2026-12-05 and default-2026-11-25 (earlier defaults, a CPU), hour-2026-12-06 and "
+                            "reuse-2026-12-06 (earlier cuts of the 2026-12-05 default) or large (a 5x larger DiT, for "
+                            "a GPU)")
     world.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     world.add_argument("--data-workers", type=int, default=None,
                        help="processes drawing batches ahead (recipes with step-seeded data; default: all but two "

@@ -18,6 +18,7 @@ from gf_runtime.machine import cpu_computes_bf16_natively
 from gf_runtime.world.clips import clip_positions, sample_clip
 from gf_runtime.world.files import MODEL_FILE, TEXT_FILE, VAE_FILE
 from gf_runtime.world.text import WorldTextEncoder
+from gf_runtime.world.vae import TinyVae
 from gf_runtime.world.render import BOUNCE_HEIGHT_FRACTION, FRAME_SIZE, WorldSim, ground_line_y
 from gf_runtime.world.classifier import load_classifier
 from gf_runtime.world.train import (
@@ -26,6 +27,7 @@ from gf_runtime.world.train import (
     _batch_uses,
     _batches,
     _draw_dit_batch,
+    _draw_vae_batch,
     _retimed,
     _context_only_in_last_chunk,
     _context_only_where_drifted,
@@ -46,7 +48,9 @@ TINY_BUDGET = dict(vae_steps=3, vae_batch=4, dit_steps=3, dit_batch=2, log_every
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
-    config = dataclasses.replace(WorldTrainConfig(seed=3), **TINY_BUDGET)
+    # the shipped recipe (each batch used three times, the VAE on crops, its forward in bf16) on a tiny budget,
+    # eager: compiling it costs minutes of the suite (test_compiled_training_follows_the_eager_losses compiles)
+    config = dataclasses.replace(WORLD_RECIPES["default"], seed=3, compile_training=False, **TINY_BUDGET)
     a, b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
     report = train_world(config, a, progress=False)
     train_world(config, b, progress=False)
@@ -206,11 +210,12 @@ def test_dit_bounce_fraction_opens_that_share_of_clips_on_a_bouncing_subject_tha
 
 
 def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call_otherwise() -> None:
-    recipe = dataclasses.asdict(WorldTrainConfig(seed=4, bf16_autocast=False))
+    recipe = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["default"], seed=4, bf16_autocast=False))
     assert _reproduce_command(recipe) == "`gf train world --seed 4 --precision fp32`"
     assert _reproduce_command({**recipe, "dit_steps": 10}) == "`gf train world --seed 4 --precision fp32 --dit-steps 10`"
     changed = _reproduce_command({**recipe, "vae_width": 48})
     assert "vae_width=48" in changed and "gf train world" not in changed.split("(not")[0]
+    assert "dataclasses.replace(WORLD_RECIPES['default'], vae_width=48, seed=4" in changed
     large = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["large"], seed=1, bf16_autocast=True))
     assert _reproduce_command(large, "cuda") == "`gf train world --recipe large --seed 1 --precision bf16 --device cuda`"
     assert _reproduce_command({**large, "dit_shape": "tiny"}, "cuda").endswith("--device cuda --dit-shape tiny`")
@@ -219,8 +224,10 @@ def test_model_card_reproduce_line_is_the_cli_for_the_recipe_and_the_python_call
     assert _reproduce_command(previous) == "`gf train world --recipe default-2026-11-25 --seed 0 --precision bf16`"
     reuse = dataclasses.asdict(dataclasses.replace(WORLD_RECIPES["reuse-2026-12-06"], seed=0, bf16_autocast=True))
     assert _reproduce_command(reuse) == "`gf train world --recipe reuse-2026-12-06 --seed 0 --precision bf16`"
-    from_json = json.loads(json.dumps(dataclasses.asdict(WorldTrainConfig(seed=4, bf16_autocast=False))))
+    from_json = json.loads(json.dumps(recipe))
     assert _reproduce_command(from_json) == "`gf train world --seed 4 --precision fp32`"
+    ninth = dataclasses.asdict(WorldTrainConfig(seed=0, bf16_autocast=True))  # the default of 2026-12-05
+    assert _reproduce_command(ninth) == "`gf train world --recipe default-2026-12-05 --seed 0 --precision bf16`"
 
 
 def test_step_seeded_batches_are_the_same_whatever_draws_them_and_differ_step_to_step() -> None:
@@ -236,7 +243,7 @@ def test_step_seeded_batches_are_the_same_whatever_draws_them_and_differ_step_to
     other_stream = next(_batches(draw, config, np.random.default_rng(0), 1, stream=0, workers=0))
     assert not torch.equal(other_stream.frames_bfhw3, here[0].frames_bfhw3)
     # the shipped recipe draws its batches in turn from the one generator it is given
-    shipped = dataclasses.replace(WorldTrainConfig(), dit_batch=2)
+    shipped = dataclasses.replace(WORLD_RECIPES["default"], dit_batch=2)
     draw_shipped = functools.partial(_draw_dit_batch, config=shipped, sampler=spec.sampler, vae_scale=spec.latent.vae_scale)
     in_turn = list(_batches(draw_shipped, shipped, np.random.default_rng(5), 2, stream=1, workers=4))
     rng = np.random.default_rng(5)
@@ -272,7 +279,7 @@ def test_train_world_cli_refuses_an_unknown_recipe_and_a_large_one_over_the_ship
     from gf_runtime.cli import main
 
     assert main(["train", "world", "--recipe", "nope", "--out", str(tmp_path)]) == 2
-    assert ("unknown recipe 'nope'; choose one of default, hour-2026-12-06, reuse-2026-12-06, default-2026-11-25, large"
+    assert ("unknown recipe 'nope'; choose one of default, default-2026-12-05, hour-2026-12-06, reuse-2026-12-06, default-2026-11-25, large"
             in capsys.readouterr().err)
     assert main(["train", "world", "--recipe", "large"]) == 2  # no --out: it would overwrite the shipped default
     assert "needs --out" in capsys.readouterr().err and not any(tmp_path.iterdir())
@@ -494,6 +501,41 @@ def test_a_retimed_batch_keeps_its_clips_and_draws_new_timesteps_by_the_same_rul
             if drifted:  # only the last chunk of a drifted-context clip is trained, as when it was drawn
                 assert (row[:-1] == 0).all() and row[-1] > 0
     assert not torch.equal(uses[1][0].t_bn, uses[2][0].t_bn)
+
+
+def test_vae_crops_are_grid_aligned_windows_of_the_same_frames_that_hold_the_subject() -> None:
+    whole, crop = WorldTrainConfig(vae_batch=64), WorldTrainConfig(vae_batch=64, vae_crop=40)
+    frames, subject = (t.numpy() for t in _draw_vae_batch(np.random.default_rng(5), whole))
+    crops, crop_subject = (t.numpy() for t in _draw_vae_batch(np.random.default_rng(5), crop))
+    centres_xy = _vae_batch(np.random.default_rng(5), 64, whole.vae_bounce_fraction)[1]
+    assert crops.shape == (64, 40, 40, 3) and crop_subject.shape == (64, 40, 40)
+    corners = set()
+    for n, (x, y) in enumerate(centres_xy):
+        # the crop is the frame's window at some corner on the 8-pixel grid, its mask the same window of the mask
+        found = [(y0, x0) for y0 in range(0, 25, 8) for x0 in range(0, 25, 8)
+                 if np.array_equal(frames[n, y0:y0 + 40, x0:x0 + 40], crops[n])
+                 and np.array_equal(subject[n, y0:y0 + 40, x0:x0 + 40], crop_subject[n])]
+        assert found, f"crop {n} is no grid-aligned window of its frame"
+        y0, x0 = found[0]
+        assert x0 <= x < x0 + 40 and y0 <= y < y0 + 40  # it holds the subject's centre
+        corners.add(found[0])
+    assert len(corners) > 4  # drawn among the corners that hold it, not always the same one
+    for bad in (36, 72, -8):
+        with pytest.raises(ValueError, match="multiple of 8"):
+            WorldTrainConfig(vae_crop=bad)
+
+
+def test_a_vae_trained_on_crops_codes_whole_frames_and_the_card_says_so(tmp_path: Path) -> None:
+    config = dataclasses.replace(WorldTrainConfig(seed=1, bf16_autocast=False), **TINY_BUDGET, vae_crop=24,
+                                 vae_width=16, dit_shape="micro")
+    report = train_world(config, tmp_path, progress=False)
+    assert np.isfinite(report["vae_mean_abs_error_grey_levels"])
+    assert "trained on 24×24-pixel crops holding the subject" in (tmp_path / "MODEL_CARD.md").read_text()
+    vae = TinyVae.load(tmp_path / VAE_FILE)
+    frames = _vae_batch(np.random.default_rng(0), 2)[0]
+    latents = vae.encode(frames[:, None])
+    assert latents.shape == (2, 1, config.model_config.in_channels, 8, 8)
+    assert vae.decode(latents).shape == (2, 1, 64, 64, 3)
 
 
 def test_dit_batch_uses_trains_each_drawn_batch_for_that_many_steps() -> None:

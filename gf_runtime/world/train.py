@@ -68,6 +68,10 @@ class WorldTrainConfig:
     # that has seen too few of them (EVAL.md). The rest are random prompts (a quarter of those bounce too).
     vae_bounce_fraction: float = 0.5
     vae_subject_loss_weight: float = 16.0  # the subject is under a tenth of the pixels; without this the VAE blurs it away
+    # Train the VAE on square crops of this many pixels (a multiple of 8, on the latent grid) that hold the subject's
+    # centre, instead of whole frames: the VAE is convolutional, so a crop teaches the same local mapping at a fraction
+    # of the arithmetic (a 40-pixel crop is 0.39 of a frame). 0 = whole frames (the recipes before 2026-12-07).
+    vae_crop: int = 0
     # DiT
     dit_steps: int = 6000
     dit_batch: int = 16
@@ -131,6 +135,9 @@ class WorldTrainConfig:
         if self.vae_steps < 2 or self.dit_steps < 1:
             raise ValueError(f"vae_steps={self.vae_steps}, dit_steps={self.dit_steps}: train the VAE for at least 2 "
                              "steps and the DiT for at least 1")
+        if self.vae_crop and not (self.vae_crop % 8 == 0 and 8 <= self.vae_crop <= FRAME_SIZE):
+            raise ValueError(f"vae_crop={self.vae_crop}: a crop is a multiple of 8 pixels (the latent grid) from 8 to "
+                             f"{FRAME_SIZE}, or 0 for whole frames")
         for name in ("vae_bounce_fraction", "dit_bounce_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name}={getattr(self, name)} is a fraction of the training data: give one in [0, 1]")
@@ -249,7 +256,31 @@ def _draw_vae_batch(rng: np.random.Generator, config: WorldTrainConfig) -> tuple
     """One VAE training batch: uint8 frames (N, H, W, 3) and the subject's box as a pixel mask (N, H, W) bool."""
     frames, subject_xy = _vae_batch(rng, config.vae_batch, config.vae_bounce_fraction)
     subject_nhw = subject_cells(subject_xy, FRAME_SIZE * SUBJECT_SIZE_FRACTION, FRAME_SIZE, cell=1)
+    if config.vae_crop:  # no draw when off: a recipe without it keeps the data stream it was trained on
+        frames, subject_nhw = _subject_crops(rng, frames, subject_nhw, subject_xy, config.vae_crop)
     return torch.from_numpy(frames), torch.from_numpy(subject_nhw)
+
+
+def _subject_crops(
+    rng: np.random.Generator, frames_nhw3: np.ndarray, subject_nhw: np.ndarray, subject_xy: np.ndarray, crop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A ``crop``-pixel square of each frame and mask, its corner on the 8-pixel latent grid, drawn among the
+    corners whose square holds the subject's centre (the nearest one where none does)."""
+    corners = np.arange(0, FRAME_SIZE - crop + 1, 8)
+    frames_out = np.empty((len(frames_nhw3), crop, crop, 3), dtype=frames_nhw3.dtype)
+    subject_out = np.empty((len(frames_nhw3), crop, crop), dtype=subject_nhw.dtype)
+    for n, centre_xy in enumerate(subject_xy):
+        x0, y0 = (_crop_corner(rng, corners, float(c), crop) for c in centre_xy)
+        frames_out[n] = frames_nhw3[n, y0 : y0 + crop, x0 : x0 + crop]
+        subject_out[n] = subject_nhw[n, y0 : y0 + crop, x0 : x0 + crop]
+    return frames_out, subject_out
+
+
+def _crop_corner(rng: np.random.Generator, corners: np.ndarray, centre: float, crop: int) -> int:
+    holding = corners[(corners <= centre) & (centre < corners + crop)]
+    if len(holding) == 0:
+        return int(corners[np.argmin(np.abs(corners + crop / 2 - centre))])
+    return int(holding[int(rng.integers(len(holding)))])
 
 
 def _to_pixels(frames_nhw3: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -701,14 +732,20 @@ def train_world(
 
 # The named recipes `gf train world --recipe NAME` trains.
 WORLD_RECIPES: dict[str, WorldTrainConfig] = {
-    # The shipped default (EVAL.md, "A ninth training, shipped"): 84.6 min on the slow 2-core AVX512-BF16 VM it was
-    # trained on; the same step counts (the eighth training) took 47.4 min on a faster VM of that kind (BENCHMARKS.md).
-    "default": WorldTrainConfig(),
-    # The shipped recipe made to fit the hour on the slow 2-core VM (EVAL.md, "An eleventh training"; not shipped:
+    # The shipped default (EVAL.md, "A fifteenth training, shipped"): the ninth training's recipe (below) with its
+    # 6,000 DiT steps of 16 clips made to fit the hour on a slow 2-core AVX512-BF16 VM (58.5 min there): the VAE
+    # trained on 40-pixel crops holding the subject (its stage 487 s against 1,555 s on whole frames), its forward in
+    # bf16, both stages compiled, and each drawn and encoded batch trained for three steps with new timesteps and
+    # noise (32,000 distinct clips against 96,000).
+    "default": WorldTrainConfig(vae_bf16_forward=True, compile_training=True, dit_batch_uses=3, vae_crop=40),
+    # The default of 2026-12-05 to 2026-12-07 (EVAL.md, "A ninth training, shipped"): whole-frame VAE, eager, each
+    # batch trained once; 84.6-110.8 min on slow 2-core AVX512-BF16 VMs, 47.4 min for the same steps on a faster one.
+    "default-2026-12-05": WorldTrainConfig(),
+    # The ninth's recipe made to fit the hour on the slow 2-core VM (EVAL.md, "An eleventh training"; not shipped:
     # 55.0 min there, but `grounded` scores 0.621 on the standard schedule against the ninth's 0.850): the VAE's
     # forward in bf16, both stages compiled, and a DiT batch of 14 for 5,000 steps (70,000 clips against 96,000).
     "hour-2026-12-06": WorldTrainConfig(vae_bf16_forward=True, compile_training=True, dit_batch=14, dit_steps=5000),
-    # The shipped recipe's 6,000 DiT steps of 16 clips in less time (EVAL.md, "A twelfth training"): the VAE's forward in
+    # The ninth's recipe's 6,000 DiT steps of 16 clips in less time (EVAL.md, "A twelfth training"): the VAE's forward in
     # bf16, both stages compiled, and each drawn and encoded batch trained for two steps with new timesteps and noise
     # (48,000 distinct clips against 96,000).
     "reuse-2026-12-06": WorldTrainConfig(vae_bf16_forward=True, compile_training=True, dit_batch_uses=2),
@@ -736,7 +773,7 @@ CLI_TRAIN_FLAGS = {"dit_shape": "--dit-shape", "dit_steps": "--dit-steps", "vae_
 
 
 # Fields added to WorldTrainConfig after reports were recorded without them, and the value each had there.
-FIELDS_BEFORE_RECORDED = {"vae_bf16_forward": False, "compile_training": False, "dit_batch_uses": 1}
+FIELDS_BEFORE_RECORDED = {"vae_bf16_forward": False, "compile_training": False, "dit_batch_uses": 1, "vae_crop": 0}
 
 
 def config_fields(cfg: dict[str, object]) -> dict[str, object]:
@@ -761,9 +798,8 @@ def _reproduce_command(cfg: dict[str, object], device: str = "cpu") -> str:
         recipe_flag = "" if name == "default" else f" --recipe {name}"
         device_flag = "" if device == "cpu" else f" --device {device}"
         return f"`gf train world{recipe_flag} --seed {cfg['seed']} --precision {precision}{device_flag}{flags}`"
-    base = "" if name == "default" else f"WORLD_RECIPES[{name!r}], "
     args = ", ".join(f"{k}={v!r}" for k, v in {**changed, **machine_fields}.items())
-    call = f"dataclasses.replace({base}{args})" if base else f"WorldTrainConfig({args})"
+    call = f"dataclasses.replace(WORLD_RECIPES[{name!r}], {args})"
     return f"`train_world({call}, out_dir)` (not a named recipe: the CLI trains those)"
 
 
@@ -785,7 +821,7 @@ Wan-style DiT, trained on {report.get('device', 'cpu')} ({report['machine']}).
 | text | `WorldTextEncoder`: prompt parser → attribute tokens → learned 64-d embeddings | {len(__import__('gf_runtime.world.prompt', fromlist=['ALL_TOKENS']).ALL_TOKENS) * 64:,} |
 
 - **VAE data**: single rendered frames; {cfg.get('vae_bounce_fraction', 0.0):.0%} of them show a bouncing subject at a height
-  drawn uniformly over its bounce (the rest random prompts); width {cfg.get('vae_width')}.
+  drawn uniformly over its bounce (the rest random prompts){f"; trained on {cfg['vae_crop']}×{cfg['vae_crop']}-pixel crops holding the subject, corners on the latent grid" if cfg.get('vae_crop') else ''}; width {cfg.get('vae_width')}.
 - **Data**: clips rendered on the fly by `gf_runtime.world.WorldSim` ({cfg['horizon_frames']} latent frames =
   pixel frames, chunks of {cfg['chunk_frames']}{'; each batch from its own seeded stream' if cfg.get('step_seeded_data') else ''}); prompt switches inside {cfg['switch_prob']:.0%} of clips
   (biome or motion mostly, identity rarely);{f" {cfg['dit_bounce_fraction']:.0%} of clips open on a bouncing subject (a quarter of the rest bounce too);" if cfg.get('dit_bounce_fraction') else ''} {cfg['anchor_layout_prob']:.0%} of batches use the DR-RoPE anchor layout ({'each anchor frame from its own moment' if cfg.get('spread_anchors') else 'anchor frames from one moment'}){f"; in {cfg['drifted_context_prob']:.0%} of those clips the local chunks show a drifted identity (another shape) and only the last chunk is trained, so the subject must be read from the anchors" if cfg.get('drifted_context_prob') else ''}{f"; the other batches are contiguous clips of {len(reserved)} frames at positions {reserved[0]}–{reserved[-1]}, leaving the anchor position to anchors" if cfg.get('reserve_anchor_positions') else ''}{f"; in {cfg['own_context_prob']:.0%} of batches the context chunks are the model's own redraw of the rendered ones (noised to sampler steps {tuple(cfg['own_context_start_steps'])} and denoised without gradient{', kept only where the classifier reads the same subject in every redrawn frame' if cfg.get('own_context_keep_subject') else ''}) and only the last chunk is trained" if cfg.get('own_context_prob') else ''}.
