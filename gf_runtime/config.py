@@ -95,41 +95,67 @@ def _warp_timestep(t: float, shift: float, num_train_timesteps: int) -> float:
     return num_train_timesteps * shift * sigma / (1.0 + (shift - 1.0) * sigma)
 
 
+SAMPLER_SOLVERS = ("renoise", "euler")
+
+
 @dataclass(frozen=True)
 class SamplerConfig:
-    """Few-step flow matching over chunks of ``chunk_frames`` latent frames."""
+    """Few-step flow matching over chunks of ``chunk_frames`` latent frames.
+
+    ``opening_denoising_steps`` and ``opening_solver`` apply to a chunk with nothing in memory to attend to (a
+    stream's first chunk): empty steps mean ``denoising_steps``. Solvers between steps: ``renoise`` re-noises the
+    predicted x0 with fresh noise (Self Forcing's few-step sampler), ``euler`` follows the predicted flow
+    (deterministic; the plain flow-matching ODE for a model not distilled to few steps).
+    """
 
     chunk_frames: int = 3
     denoising_steps: tuple[float, ...] = (1000.0, 750.0, 500.0, 250.0)
     shift: float = 5.0
     warp: bool = True
     num_train_timesteps: int = 1000
+    opening_denoising_steps: tuple[float, ...] = ()
+    opening_solver: str = "renoise"
 
     def __post_init__(self) -> None:
         if self.chunk_frames < 1:
             raise ValueError(f"chunk_frames={self.chunk_frames} must be at least 1")
         if not self.denoising_steps:
             raise ValueError("denoising_steps is empty; pass at least one timestep, e.g. (1000, 750, 500, 250)")
-        steps = tuple(float(s) for s in self.denoising_steps)
-        object.__setattr__(self, "denoising_steps", steps)
-        if any(not 0.0 < s <= self.num_train_timesteps for s in steps):
-            raise ValueError(f"denoising_steps {steps} must lie in (0, {self.num_train_timesteps}]")
-        if any(a <= b for a, b in zip(steps, steps[1:])):
-            raise ValueError(f"denoising_steps {steps} must be strictly decreasing")
+        for name in ("denoising_steps", "opening_denoising_steps"):
+            steps = tuple(float(s) for s in getattr(self, name))
+            object.__setattr__(self, name, steps)
+            if any(not 0.0 < s <= self.num_train_timesteps for s in steps):
+                raise ValueError(f"{name} {steps} must lie in (0, {self.num_train_timesteps}]")
+            if any(a <= b for a, b in zip(steps, steps[1:])):
+                raise ValueError(f"{name} {steps} must be strictly decreasing")
+        if self.opening_solver not in SAMPLER_SOLVERS:
+            raise ValueError(f"opening_solver={self.opening_solver!r}; choose one of {SAMPLER_SOLVERS}")
         if self.shift <= 0:
             raise ValueError(f"shift={self.shift} must be positive")
+
+    def _warped(self, steps: tuple[float, ...]) -> tuple[float, ...]:
+        if not self.warp:
+            return steps
+        return tuple(_warp_timestep(t, self.shift, self.num_train_timesteps) for t in steps)
 
     @property
     def timesteps(self) -> tuple[float, ...]:
         """The model's timesteps, on the 0–num_train_timesteps scale (warped when ``warp``)."""
-        if not self.warp:
-            return self.denoising_steps
-        return tuple(_warp_timestep(t, self.shift, self.num_train_timesteps) for t in self.denoising_steps)
+        return self._warped(self.denoising_steps)
 
     @property
     def sigmas(self) -> tuple[float, ...]:
         """Noise level σ of each step: x_t = (1-σ)·x0 + σ·ε."""
         return tuple(t / self.num_train_timesteps for t in self.timesteps)
+
+    @property
+    def opening_timesteps(self) -> tuple[float, ...]:
+        """The timesteps of a chunk with an empty context (``timesteps`` unless opening steps are set)."""
+        return self._warped(self.opening_denoising_steps) if self.opening_denoising_steps else self.timesteps
+
+    @property
+    def opening_sigmas(self) -> tuple[float, ...]:
+        return tuple(t / self.num_train_timesteps for t in self.opening_timesteps)
 
 
 @dataclass(frozen=True)
@@ -307,6 +333,7 @@ class PipelineSpec:
         values["model"] = ModelConfig.from_dict(values["model"])
         sampler = dict(values["sampler"])
         sampler["denoising_steps"] = tuple(sampler["denoising_steps"])
+        sampler["opening_denoising_steps"] = tuple(sampler.get("opening_denoising_steps", ()))
         values["sampler"] = SamplerConfig(**sampler)
         values["latent"] = LatentGeometry(**values["latent"])
         return cls(**values)

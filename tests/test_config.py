@@ -155,6 +155,17 @@ def test_unwarped_timesteps_are_the_denoising_steps() -> None:
     assert sampler.timesteps == (1000.0, 500.0)
 
 
+def test_opening_steps_are_warped_like_the_chunk_steps_and_default_to_them() -> None:
+    plain = SamplerConfig(denoising_steps=(1000, 750, 500, 250), shift=5.0)
+    longer = SamplerConfig(denoising_steps=(1000, 750, 500, 250), shift=5.0,
+                           opening_denoising_steps=(1000, 875, 750, 625, 500, 375, 250, 125))
+
+    assert plain.opening_sigmas == plain.sigmas
+    assert longer.sigmas == plain.sigmas
+    assert longer.opening_sigmas[::2] == pytest.approx(plain.sigmas)
+    assert longer.opening_sigmas[-1] == pytest.approx(5 * 0.125 / (1 + 4 * 0.125))
+
+
 def test_denoising_steps_are_stored_as_a_tuple_of_floats() -> None:
     sampler = SamplerConfig(denoising_steps=[1000, 500])  # type: ignore[arg-type]
 
@@ -176,6 +187,9 @@ def test_non_decreasing_steps_are_rejected(steps: tuple) -> None:
         (dict(denoising_steps=(500.0, 0.0)), r"\(0, 1000\]"),
         (dict(chunk_frames=0), "chunk_frames=0"),
         (dict(shift=0.0), "shift=0.0"),
+        (dict(opening_denoising_steps=(500.0, 1000.0)), "opening_denoising_steps .* strictly decreasing"),
+        (dict(opening_denoising_steps=(1000.0, 0.0)), r"opening_denoising_steps .* \(0, 1000\]"),
+        (dict(opening_solver="heun"), "opening_solver='heun'.*renoise.*euler"),
     ],
 )
 def test_invalid_sampler_values_are_rejected(kwargs: dict, fragment: str) -> None:
@@ -240,13 +254,23 @@ def test_pipeline_spec_survives_dict_and_json_round_trip(name: str) -> None:
 def test_custom_pipeline_spec_round_trips() -> None:
     spec = PipelineSpec(
         model=MODEL_PRESETS["micro"],
-        sampler=SamplerConfig(chunk_frames=2, denoising_steps=(1000, 600, 300), shift=3.0, warp=False),
+        sampler=SamplerConfig(chunk_frames=2, denoising_steps=(1000, 600, 300), shift=3.0, warp=False,
+                              opening_denoising_steps=(1000, 800, 600, 400, 200), opening_solver="euler"),
         latent=LatentGeometry(height=6, width=10, vae_scale=4),
         horizon_frames=10,
         fps=24.0,
     )
 
     assert PipelineSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_a_spec_written_before_opening_steps_existed_loads_with_the_chunk_steps_for_openings() -> None:
+    data = json.loads(json.dumps(PIPELINE_PRESETS["micro-random"].to_dict()))
+    del data["sampler"]["opening_denoising_steps"], data["sampler"]["opening_solver"]
+
+    sampler = PipelineSpec.from_dict(data).sampler
+
+    assert sampler.opening_timesteps == sampler.timesteps and sampler.opening_solver == "renoise"
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import OrderedDict
+
 import numpy as np
 import pytest
+import torch
 
 from gf_runtime import load_pipeline
 from gf_runtime.engine.pipeline import Pipeline
+from gf_runtime.sampling.chunk_model import TorchChunkModel
 
 
 def _run(pipe: Pipeline, seed: int, chunks: int = 6, switch_at: int | None = 3, cut_at: int | None = 4) -> np.ndarray:
@@ -93,3 +98,48 @@ def test_closed_session_refuses_to_generate_and_frees_memory(micro_pipe: Pipelin
 def test_unknown_policy_is_rejected_with_the_choices(micro_pipe: Pipeline) -> None:
     with pytest.raises(ValueError, match="grounded"):
         micro_pipe.session(prompt="a", policy="rolling")
+
+
+class _RecordingChunkModel(TorchChunkModel):
+    """The real torch chunk model, recording the timestep of every forward pass."""
+
+    def __init__(self, pipe: Pipeline) -> None:
+        super().__init__(pipe.model, pipe.sampler.shape.grid_h, pipe.sampler.shape.grid_w)
+        self.timesteps: list[float] = []
+
+    def forward_chunk(self, x_bfchw, t_bf, text, frame_pos_f, memory):  # type: ignore[no-untyped-def]
+        self.timesteps.append(float(t_bf[0, 0]))
+        return super().forward_chunk(x_bfchw, t_bf, text, frame_pos_f, memory)
+
+
+def _with_opening(pipe: Pipeline, steps: tuple[float, ...], solver: str) -> Pipeline:
+    sampler = dataclasses.replace(pipe.spec.sampler, opening_denoising_steps=steps, opening_solver=solver)
+    return dataclasses.replace(pipe, spec=dataclasses.replace(pipe.spec, sampler=sampler), _text_cache=OrderedDict())
+
+
+def test_only_the_chunk_with_nothing_in_memory_takes_the_opening_steps(micro_pipe: Pipeline) -> None:
+    pipe = _with_opening(micro_pipe, (1000, 875, 750, 625, 500, 375, 250, 125), "renoise")
+    recording = _RecordingChunkModel(pipe)
+    pipe = dataclasses.replace(pipe, chunk_model=recording)
+    sampler = pipe.spec.sampler
+
+    with pipe.session(prompt="a red ball", seed=0) as session:
+        session.next_chunk()
+        opening = list(recording.timesteps)
+        recording.timesteps.clear()
+        session.next_chunk()
+
+    assert opening == pytest.approx([*sampler.opening_timesteps, 0.0]) and len(opening) == 9  # 8 steps, commit
+    assert recording.timesteps == pytest.approx([*sampler.timesteps, 0.0]) and len(recording.timesteps) == 5
+
+
+def test_the_euler_opening_draws_one_noise_and_the_renoised_one_draws_one_per_step(micro_pipe: Pipeline) -> None:
+    def generator_state_after_opening(steps: tuple[float, ...], solver: str) -> torch.Tensor:
+        with _with_opening(micro_pipe, steps, solver).session(prompt="a red ball", seed=3) as session:
+            session.next_chunk()
+            return session.generator.get_state()
+
+    eight, sixteen = tuple(1000.0 - 125 * i for i in range(8)), tuple(1000.0 - 62.5 * i for i in range(16))
+    assert torch.equal(generator_state_after_opening(eight, "euler"), generator_state_after_opening(sixteen, "euler"))
+    assert not torch.equal(generator_state_after_opening(eight, "renoise"),
+                           generator_state_after_opening(sixteen, "renoise"))

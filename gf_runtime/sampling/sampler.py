@@ -60,15 +60,21 @@ class ChunkSampler:
         memory_ctx = self._memory_context(memory, plan.slots, plan.slot_pos)
         chunk_pos_f = torch.tensor(plan.chunk_pos, device=self.model.device)
 
-        # 1. Denoise: predict x0 at each timestep, re-noise it to the next one with fresh noise.
+        # 1. Denoise: predict x0 at each timestep, re-noise it to the next one with fresh noise (or, for an
+        #    opening chunk under the euler solver, with the noise the model's flow implies: ε = x0 + v).
+        opening = not plan.slots
+        timesteps = self.config.opening_timesteps if opening else self.timesteps
+        sigmas = self.config.opening_sigmas if opening else self.sigmas
+        follow_flow = opening and self.config.opening_solver == "euler"
         x_t = self._noise(n_frames, generator)
         x0 = x_t
-        for step, (timestep, sigma) in enumerate(zip(self.timesteps, self.sigmas)):
+        for step, (timestep, sigma) in enumerate(zip(timesteps, sigmas)):
             t_bf = torch.full((1, n_frames), timestep, device=self.model.device)
             flow, _ = self.model.forward_chunk(x_t, t_bf, text, chunk_pos_f, memory_ctx)
             x0 = predict_x0(x_t, flow, sigma)
-            if step + 1 < len(self.timesteps):
-                x_t = renoise(x0, self._noise(n_frames, generator), self.sigmas[step + 1])
+            if step + 1 < len(timesteps):
+                noise = x0 + flow.float() if follow_flow else self._noise(n_frames, generator)
+                x_t = renoise(x0, noise, sigmas[step + 1])
 
         # 2. Context pass: the clean chunk at t=0 gives the K/V the memory keeps; commit and advance.
         self._commit_clean(memory, x0, text, chunk_pos_f, memory_ctx)
