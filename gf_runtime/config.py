@@ -143,10 +143,13 @@ class SamplerConfig:
         """The model's timesteps, on the 0–num_train_timesteps scale (warped when ``warp``)."""
         return self._warped(self.denoising_steps)
 
+    def _sigmas(self, timesteps: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(t / self.num_train_timesteps for t in timesteps)
+
     @property
     def sigmas(self) -> tuple[float, ...]:
         """Noise level σ of each step: x_t = (1-σ)·x0 + σ·ε."""
-        return tuple(t / self.num_train_timesteps for t in self.timesteps)
+        return self._sigmas(self.timesteps)
 
     @property
     def opening_timesteps(self) -> tuple[float, ...]:
@@ -155,7 +158,7 @@ class SamplerConfig:
 
     @property
     def opening_sigmas(self) -> tuple[float, ...]:
-        return tuple(t / self.num_train_timesteps for t in self.opening_timesteps)
+        return self._sigmas(self.opening_timesteps)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class ChunkSampler:
         self.shape = shape
         self.timesteps = config.timesteps
         self.sigmas = config.sigmas
+        self.opening_timesteps = config.opening_timesteps  # a chunk with nothing in memory
+        self.opening_sigmas = config.opening_sigmas
 
     def _memory_context(self, memory: StreamMemory, slots: tuple[int, ...], positions: tuple[int, ...]) -> Any:
         return self.model.memory_context(memory, slots, positions)
@@ -63,8 +65,8 @@ class ChunkSampler:
         # 1. Denoise: predict x0 at each timestep, re-noise it to the next one with fresh noise (or, for an
         #    opening chunk under the euler solver, with the noise the model's flow implies: ε = x0 + v).
         opening = not plan.slots
-        timesteps = self.config.opening_timesteps if opening else self.timesteps
-        sigmas = self.config.opening_sigmas if opening else self.sigmas
+        timesteps = self.opening_timesteps if opening else self.timesteps
+        sigmas = self.opening_sigmas if opening else self.sigmas
         follow_flow = opening and self.config.opening_solver == "euler"
         x_t = self._noise(n_frames, generator)
         x0 = x_t
